@@ -1,0 +1,14 @@
+//! ImageDesk — administer custom images on Alibaba Cloud (ECS, ENS, E-HPC Instant, Apsara Stack).
+//!
+//! Layers, each importing only the ones above it in this list:
+//! 1. [`protocol`] — signing, wire parameters, typed operations, error decoding, validation;
+//! 2. [`client`] — HTTP transport: endpoints, retries, idempotency tokens, paging;
+//! 3. sandbox — local emulator of the APIs (later issue);
+//! 4. jobs — upload/import/monitor pipelines (later issue);
+//! 5. app — the egui UI (later issue).
+
+pub mod client;
+pub mod protocol;
+pub mod secret;
+
+pub use secret::{Credential, Secret};

@@ -1,0 +1,3 @@
+fn main() {
+    println!("ImageDesk {} — protocol core; the desktop UI arrives in a later release.", env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,50 @@
+//! Typed request/response pairs, one per API operation.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::Product;
+use super::params::{Params, ParamsError, to_params};
+
+pub mod ecs;
+pub mod ehpc;
+pub mod ens;
+
+/// One RPC operation: its request type serializes to wire parameters via
+/// [`to_params`](super::params::to_params); its response is decoded from JSON.
+pub trait RpcOperation: Serialize + Send + Sync {
+    const PRODUCT: Product;
+    const ACTION: &'static str;
+    type Response: DeserializeOwned + Send + 'static;
+
+    /// The region whose endpoint serves this call (ENS is global: `None`).
+    fn region_id(&self) -> Option<&str> {
+        None
+    }
+
+    /// Creating operations (import/create/copy) carry a `ClientToken`; the client fills an empty
+    /// one before the first attempt and reuses it for every retry.
+    fn client_token_mut(&mut self) -> Option<&mut Option<String>> {
+        None
+    }
+
+    fn to_params(&self) -> Result<Params, ParamsError> {
+        to_params(self)
+    }
+}
+
+/// One page of a paged list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub total_count: u64,
+    pub items: Vec<T>,
+}
+
+/// A list operation that can be read page by page (`PageNumber` from 1, `PageSize`).
+pub trait PagedOperation: RpcOperation + Clone {
+    type Item: Send + 'static;
+    /// Largest page the API accepts (ECS 100, ENS 50, E-HPC Instant 100).
+    const MAX_PAGE_SIZE: u32;
+    fn set_page(&mut self, number: u32, size: u32);
+    fn into_page(response: Self::Response) -> Page<Self::Item>;
+}
