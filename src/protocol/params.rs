@@ -22,8 +22,15 @@ impl Params {
         Self::default()
     }
 
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        Self(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 
     /// Append a parameter (an existing one with the same name is replaced).
@@ -42,7 +49,10 @@ impl Params {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -153,7 +163,11 @@ impl<S: Into<String>> FromIterator<S> for CommaList {
 }
 
 fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
 }
 
 /// Accepts only a struct or map: bare scalars have no parameter name.
@@ -186,12 +200,20 @@ struct Compound<'a> {
 
 impl<'a> Compound<'a> {
     fn new(out: &'a mut Vec<(String, String)>, prefix: String) -> Self {
-        Self { out, prefix, next_index: 1, pending_key: None }
+        Self {
+            out,
+            prefix,
+            next_index: 1,
+            pending_key: None,
+        }
     }
 
     fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), ParamsError> {
         let prefix = join(&self.prefix, name);
-        value.serialize(Field { out: self.out, prefix })
+        value.serialize(Field {
+            out: self.out,
+            prefix,
+        })
     }
 
     fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ParamsError> {
@@ -243,10 +265,19 @@ impl<'a> ser::Serializer for Field<'a> {
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), ParamsError> {
         Ok(())
     }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<(), ParamsError> {
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), ParamsError> {
         self.emit(variant.to_owned())
     }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, value: &T) -> Result<(), ParamsError> {
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), ParamsError> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -264,7 +295,11 @@ impl<'a> ser::Serializer for Field<'a> {
     fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, ParamsError> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Compound<'a>, ParamsError> {
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        len: usize,
+    ) -> Result<Compound<'a>, ParamsError> {
         self.serialize_seq(Some(len))
     }
     fn serialize_tuple_variant(
@@ -329,7 +364,11 @@ impl ser::SerializeTupleStruct for Compound<'_> {
 impl ser::SerializeStruct for Compound<'_> {
     type Ok = ();
     type Error = ParamsError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), ParamsError> {
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), ParamsError> {
         self.field(key, value)
     }
     fn end(self) -> Result<(), ParamsError> {
@@ -370,7 +409,11 @@ impl<'a> ser::Serializer for TopLevel<'a> {
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'a>, ParamsError> {
         Ok(Compound::new(self.out, String::new()))
     }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, value: &T) -> Result<(), ParamsError> {
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), ParamsError> {
         value.serialize(self)
     }
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), ParamsError> {
@@ -428,7 +471,12 @@ impl<'a> ser::Serializer for TopLevel<'a> {
     fn serialize_bytes(self, _: &[u8]) -> Result<(), ParamsError> {
         Err(ParamsError::NotAStruct("bytes"))
     }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<(), ParamsError> {
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+    ) -> Result<(), ParamsError> {
         Err(ParamsError::NotAStruct("an enum"))
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -446,7 +494,11 @@ impl<'a> ser::Serializer for TopLevel<'a> {
     fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, ParamsError> {
         Err(ParamsError::NotAStruct("a tuple"))
     }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, ParamsError> {
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, ParamsError> {
         Err(ParamsError::NotAStruct("a tuple"))
     }
     fn serialize_tuple_variant(
@@ -486,10 +538,19 @@ impl ser::Serializer for KeyName {
     fn serialize_str(self, v: &str) -> Result<String, ParamsError> {
         Ok(v.to_owned())
     }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<String, ParamsError> {
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<String, ParamsError> {
         Ok(variant.to_owned())
     }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, value: &T) -> Result<String, ParamsError> {
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<String, ParamsError> {
         value.serialize(self)
     }
     fn serialize_bool(self, _: bool) -> Result<String, ParamsError> {
@@ -558,7 +619,11 @@ impl ser::Serializer for KeyName {
     fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, ParamsError> {
         Err(ParamsError::KeyNotString)
     }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, ParamsError> {
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, ParamsError> {
         Err(ParamsError::KeyNotString)
     }
     fn serialize_tuple_variant(
@@ -573,7 +638,11 @@ impl ser::Serializer for KeyName {
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, ParamsError> {
         Err(ParamsError::KeyNotString)
     }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, ParamsError> {
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, ParamsError> {
         Err(ParamsError::KeyNotString)
     }
     fn serialize_struct_variant(
@@ -645,12 +714,25 @@ mod tests {
             description: Some(String::new()),
             dry_run: Some(false),
             disk_device_mapping: vec![
-                Mapping { oss_bucket: "b1".into(), disk_image_size: Some(40) },
-                Mapping { oss_bucket: "b2".into(), disk_image_size: None },
+                Mapping {
+                    oss_bucket: "b1".into(),
+                    disk_image_size: Some(40),
+                },
+                Mapping {
+                    oss_bucket: "b2".into(),
+                    disk_image_size: None,
+                },
             ],
-            tag: vec![Tag { key: "env".into(), value: Some("dev".into()) }],
-            features: Some(Features { nvme_support: Some("supported".into()) }),
-            vm_image_spec: Some(JsonString(Spec { image_id: "m-1".into() })),
+            tag: vec![Tag {
+                key: "env".into(),
+                value: Some("dev".into()),
+            }],
+            features: Some(Features {
+                nvme_support: Some("supported".into()),
+            }),
+            vm_image_spec: Some(JsonString(Spec {
+                image_id: "m-1".into(),
+            })),
             task_ids: Some(["t-1", "t-2"].into_iter().collect()),
             page_size: Some(100),
         }
@@ -687,14 +769,21 @@ mod tests {
         assert!(!params.contains("TaskIds"));
         assert!(!params.contains("Description"));
         assert!(!params.contains("ImageName"));
-        assert!(params.iter().all(|(k, v)| !v.is_empty() && !k.starts_with("Features") && !k.starts_with("Tag")));
+        assert!(
+            params
+                .iter()
+                .all(|(k, v)| !v.is_empty() && !k.starts_with("Features") && !k.starts_with("Tag"))
+        );
     }
 
     #[test]
     fn maps_use_their_keys_and_scalars_are_refused() {
         let mut map = BTreeMap::new();
         map.insert("Action", "DescribeRegions");
-        assert_eq!(to_params(&map).unwrap().get("Action"), Some("DescribeRegions"));
+        assert_eq!(
+            to_params(&map).unwrap().get("Action"),
+            Some("DescribeRegions")
+        );
         assert_eq!(to_params(&5u32), Err(ParamsError::NotAStruct("a number")));
     }
 
