@@ -1,1 +1,495 @@
-//! (in progress)
+//! Layer 2 — transport: turns typed operations into signed HTTP requests, with endpoints per
+//! profile, timeouts, retries (exponential backoff + jitter, each attempt freshly signed),
+//! one ClientToken per logical create/import/copy, and a concurrent, order-preserving pager.
+
+pub mod credentials;
+pub mod endpoint;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+
+pub use credentials::{CredentialError, CredentialProvider, StaticCredentials};
+pub use endpoint::{Endpoint, EndpointError, Profile, RequestStyle, RetryConfig, Tenancy};
+
+use crate::protocol::Product;
+use crate::protocol::catalog::Retry;
+use crate::protocol::error::{
+    ApiError, Service, decode_pop_error, decode_success_body_failure, parse_retry_after,
+};
+use crate::protocol::ops::{PagedOperation, RpcOperation};
+use crate::protocol::params::{Params, ParamsError};
+use crate::protocol::sign::{self, RpcSignature, acs3, rpc};
+use crate::secret::Credential;
+
+/// Everything that can go wrong calling an API.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{0}")]
+    Api(ApiError),
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+    #[error("could not build the request parameters: {0}")]
+    Params(#[from] ParamsError),
+    #[error("network error calling {action} at {host}: {message}")]
+    Transport {
+        action: String,
+        host: String,
+        message: String,
+    },
+    #[error(
+        "{action}: unexpected response (HTTP {status}) that could not be read: {reason}; body starts with {snippet:?}"
+    )]
+    Decode {
+        action: String,
+        status: u16,
+        reason: String,
+        snippet: String,
+    },
+    #[error(
+        "{action}: the list reports {total} items, more than ImageDesk will page through ({limit})"
+    )]
+    TooManyPages {
+        action: String,
+        total: u64,
+        limit: u64,
+    },
+    #[error("could not start the HTTP client: {0}")]
+    Setup(String),
+}
+
+impl ClientError {
+    /// The service's error, if this is one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            ClientError::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Most pages ImageDesk reads for one listing (guards against a nonsense `TotalCount`).
+const MAX_PAGES: u64 = 10_000;
+
+/// The API client for one profile. Cheap to clone; share it between tasks.
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    profile: Profile,
+    credentials: Arc<dyn CredentialProvider>,
+    /// Seconds to add to the local clock, learned from a server that said our time was off.
+    clock_offset_secs: AtomicI64,
+}
+
+/// A raw successful answer.
+#[derive(Clone, Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub attempts: u32,
+}
+
+impl Client {
+    pub fn new(
+        profile: Profile,
+        credentials: Arc<dyn CredentialProvider>,
+    ) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(profile.connect_timeout_ms))
+            .timeout(Duration::from_millis(profile.request_timeout_ms))
+            .user_agent(concat!("ImageDesk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Setup(e.to_string()))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                profile,
+                credentials,
+                clock_offset_secs: AtomicI64::new(0),
+            }),
+        })
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.inner.profile
+    }
+
+    /// A new ClientToken: 32 hex characters (≤ 64 ASCII as the APIs require).
+    pub fn new_client_token() -> String {
+        sign::new_nonce()
+    }
+
+    /// Call one operation. A missing ClientToken is generated here once, so every retry of this
+    /// logical call carries the same token.
+    pub async fn call<O: RpcOperation>(
+        &self,
+        mut operation: O,
+    ) -> Result<O::Response, ClientError> {
+        if let Some(token) = operation.client_token_mut()
+            && token.as_deref().is_none_or(str::is_empty)
+        {
+            *token = Some(Self::new_client_token());
+        }
+        let params = operation.to_params()?;
+        let raw = self
+            .call_raw(O::PRODUCT, O::ACTION, operation.region_id(), &params)
+            .await?;
+        serde_json::from_slice(&raw.body).map_err(|e| ClientError::Decode {
+            action: O::ACTION.to_owned(),
+            status: raw.status,
+            reason: e.to_string(),
+            snippet: snippet(&raw.body),
+        })
+    }
+
+    /// Read every page of a list: page 1 first (for the total), then the rest concurrently
+    /// (at most `page_concurrency` at once), returned in page order.
+    pub async fn list_all<O: PagedOperation>(
+        &self,
+        operation: O,
+    ) -> Result<Vec<O::Item>, ClientError> {
+        let size = O::MAX_PAGE_SIZE.max(1);
+        let mut first = operation.clone();
+        first.set_page(1, size);
+        let page = O::into_page(self.call(first).await?);
+        let total = page.total_count;
+        let pages = total.div_ceil(u64::from(size)).max(1);
+        if pages > MAX_PAGES {
+            return Err(ClientError::TooManyPages {
+                action: O::ACTION.to_owned(),
+                total,
+                limit: MAX_PAGES * u64::from(size),
+            });
+        }
+        let mut items = page.items;
+        let rest: Vec<Vec<O::Item>> = stream::iter(2..=pages)
+            .map(|number| {
+                let mut op = operation.clone();
+                // `pages` ≤ MAX_PAGES, so the page number fits in u32.
+                op.set_page(u32::try_from(number).unwrap_or(u32::MAX), size);
+                async move { self.call(op).await.map(|r| O::into_page(r).items) }
+            })
+            .buffered(self.inner.profile.page_concurrency.max(1))
+            .try_collect()
+            .await?;
+        items.extend(rest.into_iter().flatten());
+        Ok(items)
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + chrono::Duration::seconds(self.inner.clock_offset_secs.load(Ordering::Relaxed))
+    }
+
+    /// Send already-flattened parameters with retries; returns the raw body of the success.
+    pub async fn call_raw(
+        &self,
+        product: Product,
+        action: &str,
+        region_id: Option<&str>,
+        params: &Params,
+    ) -> Result<RawResponse, ClientError> {
+        let endpoint = self.inner.profile.endpoint_for(product, region_id)?;
+        let retry = &self.inner.profile.retry;
+        let max_attempts = retry.max_attempts.max(1);
+        let mut credential = self.inner.credentials.current()?;
+        let (mut refreshed, mut resynced) = (false, false);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self
+                .attempt(product, action, region_id, params, &endpoint, &credential)
+                .await;
+            let (decision, error, server_date, retry_after) = match outcome {
+                Ok(body) => {
+                    return Ok(RawResponse {
+                        status: body.0,
+                        body: body.1,
+                        attempts: attempt,
+                    });
+                }
+                Err(AttemptError::Transport(message)) => {
+                    let e = ClientError::Transport {
+                        action: action.to_owned(),
+                        host: endpoint.host_header(),
+                        message,
+                    };
+                    (Retry::Backoff, e, None, None)
+                }
+                Err(AttemptError::Api { error, server_date }) => {
+                    let retry_after = error.retry_after;
+                    (
+                        error.advice().retry,
+                        ClientError::Api(error),
+                        server_date,
+                        retry_after,
+                    )
+                }
+            };
+            if attempt >= max_attempts {
+                tracing::warn!(action, attempt, "giving up: {error}");
+                return Err(error);
+            }
+            match decision {
+                Retry::Never => return Err(error),
+                Retry::Backoff => {
+                    let delay = retry_after.unwrap_or_else(|| backoff_delay(retry, attempt));
+                    tracing::debug!(action, attempt, ?delay, "retrying after: {error}");
+                    tokio::time::sleep(delay).await;
+                }
+                // A fresh nonce comes with every attempt anyway.
+                Retry::NewNonce => tracing::debug!(action, attempt, "retrying with a new nonce"),
+                Retry::ResignFreshTime => {
+                    if resynced {
+                        return Err(error);
+                    }
+                    resynced = true;
+                    if let Some(server) = server_date {
+                        let offset = (server - Utc::now()).num_seconds();
+                        self.inner
+                            .clock_offset_secs
+                            .store(offset, Ordering::Relaxed);
+                        tracing::warn!(
+                            action,
+                            offset,
+                            "local clock differs from the server; compensating"
+                        );
+                    }
+                }
+                Retry::RefreshCredentials => {
+                    if refreshed {
+                        return Err(error);
+                    }
+                    refreshed = true;
+                    credential = self.inner.credentials.refresh().await?;
+                }
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        product: Product,
+        action: &str,
+        region_id: Option<&str>,
+        params: &Params,
+        endpoint: &Endpoint,
+        credential: &Credential,
+    ) -> Result<(u16, Vec<u8>), AttemptError> {
+        let request = self.build_request(
+            product,
+            action,
+            region_id,
+            params,
+            endpoint,
+            credential,
+            self.now(),
+            &sign::new_nonce(),
+        );
+        let response = request
+            .send()
+            .await
+            .map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?
+            .to_vec();
+        let retry_after = header(&headers, "x-acs-retry-after")
+            .or_else(|| header(&headers, "retry-after"))
+            .and_then(|v| parse_retry_after(&v));
+        let server_date = header(&headers, "date")
+            .and_then(|d| DateTime::parse_from_rfc2822(&d).ok())
+            .map(|d| d.with_timezone(&Utc));
+        if (200..300).contains(&status) {
+            if let Some(mut error) = decode_success_body_failure(status, &body) {
+                error.retry_after = retry_after;
+                return Err(AttemptError::Api { error, server_date });
+            }
+            return Ok((status, body));
+        }
+        let mut error = decode_pop_error(status, &body).unwrap_or_else(|| {
+            let code = match status {
+                503 => "ServiceUnavailable",
+                429 => "Throttling",
+                s if s >= 500 => "InternalError",
+                _ => "HttpError",
+            };
+            ApiError::new(
+                Service::Pop,
+                status,
+                code,
+                format!(
+                    "HTTP {status} without an error document: {}",
+                    snippet(&body)
+                ),
+            )
+        });
+        error.retry_after = retry_after;
+        Err(AttemptError::Api { error, server_date })
+    }
+
+    /// One signed attempt. Pure except for the HTTP client handle.
+    #[allow(clippy::too_many_arguments)]
+    fn build_request(
+        &self,
+        product: Product,
+        action: &str,
+        region_id: Option<&str>,
+        params: &Params,
+        endpoint: &Endpoint,
+        credential: &Credential,
+        time: DateTime<Utc>,
+        nonce: &str,
+    ) -> reqwest::RequestBuilder {
+        let profile = &self.inner.profile;
+        let version = product.version();
+        let http = &self.inner.http;
+        match (&profile.style, profile.effective_rpc_signature()) {
+            (RequestStyle::Rpc, RpcSignature::Acs3) => {
+                // SDK form: POST, every parameter in the query, empty body.
+                let host = endpoint.host_header();
+                let headers = acs3::request_headers(
+                    &host, action, version, b"", None, credential, time, nonce,
+                );
+                let pairs = || headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                let names = acs3::default_signed_header_names(pairs());
+                let signed = acs3::sign(
+                    "POST",
+                    "/",
+                    params.iter(),
+                    pairs(),
+                    &names,
+                    acs3::EMPTY_PAYLOAD_HASH,
+                    credential,
+                );
+                let query = rpc::encode_pairs(params.iter());
+                let path = format!("{}/", endpoint.base_path());
+                let url = if query.is_empty() {
+                    endpoint.url_for(&path)
+                } else {
+                    format!("{}?{query}", endpoint.url_for(&path))
+                };
+                let mut builder = http.post(url).header("authorization", signed.authorization);
+                for (k, v) in headers.iter().filter(|(k, _)| k != "host") {
+                    builder = builder.header(k.as_str(), v.as_str());
+                }
+                builder
+            }
+            (style, _) => {
+                // RPC-SHA1 with every parameter in a form body.
+                let mut api = params.clone();
+                let mut extra_headers = Vec::new();
+                let path = match style {
+                    RequestStyle::Rpc => format!("{}/", endpoint.base_path()),
+                    RequestStyle::Asapi(tenancy) => {
+                        api.insert("Product", product.code().to_ascii_lowercase());
+                        if !api.contains("RegionId") {
+                            api.insert("RegionId", region_id.unwrap_or(&profile.region_id));
+                        }
+                        extra_headers = tenancy.headers(product);
+                        match endpoint.base_path() {
+                            "" => "/asapi/v3".to_owned(),
+                            base => base.to_owned(),
+                        }
+                    }
+                    RequestStyle::ApsaraRoute {
+                        path_template,
+                        tenancy,
+                    } => {
+                        extra_headers = tenancy.headers(product);
+                        let route = path_template
+                            .replace("{product}", product.code())
+                            .replace("{action}", action);
+                        format!("{}{}", endpoint.base_path(), route)
+                    }
+                };
+                let (all, _signed) =
+                    rpc::sign_params("POST", action, version, &api, credential, time, nonce);
+                let mut builder = http
+                    .post(endpoint.url_for(&path))
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(rpc::encode_pairs(all.iter()));
+                for (k, v) in extra_headers {
+                    builder = builder.header(k, v);
+                }
+                builder
+            }
+        }
+    }
+}
+
+enum AttemptError {
+    Transport(String),
+    Api {
+        error: ApiError,
+        server_date: Option<DateTime<Utc>>,
+    },
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn describe_reqwest(error: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    message
+}
+
+fn snippet(body: &[u8]) -> String {
+    String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()
+}
+
+/// Exponential backoff with "equal jitter": half the capped delay plus a random half.
+pub fn backoff_delay(config: &RetryConfig, attempt: u32) -> Duration {
+    let exp = config
+        .base_delay_ms
+        .saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
+    let capped = exp.min(config.max_delay_ms).max(1);
+    let half = capped / 2;
+    Duration::from_millis(half + rand::random_range(0..=capped - half))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_stays_capped() {
+        let config = RetryConfig {
+            max_attempts: 10,
+            base_delay_ms: 100,
+            max_delay_ms: 1000,
+        };
+        for _ in 0..50 {
+            let d1 = backoff_delay(&config, 1).as_millis();
+            let d3 = backoff_delay(&config, 3).as_millis();
+            let d9 = backoff_delay(&config, 9).as_millis();
+            assert!((50..=100).contains(&d1), "{d1}");
+            assert!((200..=400).contains(&d3), "{d3}");
+            assert!((500..=1000).contains(&d9), "{d9}");
+        }
+    }
+}
