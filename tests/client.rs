@@ -1,6 +1,9 @@
 //! Client behaviour against a real HTTP server on loopback: retries, signatures, idempotency
 //! tokens, paging, endpoint safety and the Apsara Stack request styles.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::sync::Arc;

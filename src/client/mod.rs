@@ -30,7 +30,7 @@ use crate::secret::Credential;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("{0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
     #[error(transparent)]
@@ -316,7 +316,10 @@ impl Client {
         if (200..300).contains(&status) {
             if let Some(mut error) = decode_success_body_failure(status, &body) {
                 error.retry_after = retry_after;
-                return Err(AttemptError::Api { error, server_date });
+                return Err(AttemptError::Api {
+                    error: Box::new(error),
+                    server_date,
+                });
             }
             return Ok((status, body));
         }
@@ -338,7 +341,10 @@ impl Client {
             )
         });
         error.retry_after = retry_after;
-        Err(AttemptError::Api { error, server_date })
+        Err(AttemptError::Api {
+            error: Box::new(error),
+            server_date,
+        })
     }
 
     /// One signed attempt. Pure except for the HTTP client handle.
@@ -434,7 +440,7 @@ impl Client {
 enum AttemptError {
     Transport(String),
     Api {
-        error: ApiError,
+        error: Box<ApiError>,
         server_date: Option<DateTime<Utc>>,
     },
 }

@@ -289,7 +289,9 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn o6() -> (Vec<(String, String)>, Vec<(String, String)>) {
+    type Pairs = Vec<(String, String)>;
+
+    fn o6() -> (Pairs, Pairs) {
         let headers = vec![
             ("x-oss-head1".to_owned(), "value".to_owned()),
             ("abc".to_owned(), "value".to_owned()),
