@@ -514,6 +514,6 @@ async fn apsara_route_style_posts_to_the_route_and_decodes_both_envelopes() {
     assert!(s.form.iter().any(|(k, _)| k == "Signature"));
     let err = c.call(import()).await.unwrap_err();
     let api = err.api().unwrap();
-    assert_eq!(api.message, "system error");
+    assert_eq!(api.message, "system error (resultCode -1)");
     assert!(api.code.starts_with("Apsara."), "{}", api.code);
 }

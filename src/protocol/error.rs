@@ -148,15 +148,15 @@ pub fn decode_success_body_failure(http_status: u16, body: &[u8]) -> Option<ApiE
         if ok {
             return None;
         }
-        let code = text(result_code).unwrap_or_else(|| "ApsaraError".to_owned());
+        let result_code = text(result_code).unwrap_or_else(|| "?".to_owned());
         let message = field(envelope, "resultMsg")
             .and_then(text)
             .unwrap_or_default();
         let mut error = ApiError::new(
             Service::ApsaraRoute,
             http_status,
-            format!("Apsara.{code}"),
-            message,
+            catalog::APSARA_ROUTE_FAILURE,
+            format!("{message} (resultCode {result_code})"),
         );
         error.request_id = field(object, "RequestId").and_then(text);
         return Some(error);
