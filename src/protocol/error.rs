@@ -383,7 +383,11 @@ Thu, 17 Nov 2005 18:49:58 GMT
         .unwrap();
         assert_eq!(
             (e.service, e.code.as_str(), e.message.as_str()),
-            (Service::ApsaraRoute, "Apsara.-1", "system error")
+            (
+                Service::ApsaraRoute,
+                "Apsara.RouteFailure",
+                "system error (resultCode -1)"
+            )
         );
         assert!(
             decode_success_body_failure(200, br#"{"resultCode":0,"resultMsg":"ok","result":{}}"#)
