@@ -11,6 +11,7 @@ pub mod acs3;
 pub mod oss_v1;
 pub mod oss_v4;
 pub mod rpc;
+pub mod vectors;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
