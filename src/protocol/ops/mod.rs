@@ -11,7 +11,7 @@ pub mod ehpc;
 pub mod ens;
 
 /// One RPC operation: its request type serializes to wire parameters via
-/// [`to_params`](super::params::to_params); its response is decoded from JSON.
+/// [`to_params`]; its response is decoded from JSON.
 pub trait RpcOperation: Serialize + Send + Sync {
     const PRODUCT: Product;
     const ACTION: &'static str;
