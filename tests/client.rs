@@ -17,7 +17,8 @@ use imagedesk::client::{
     Tenancy,
 };
 use imagedesk::protocol::Product;
-use imagedesk::protocol::ops::{Page, PagedOperation, RpcOperation};
+use imagedesk::protocol::ops::RpcOperation;
+use imagedesk::protocol::ops::ecs::{self, DescribeImages, ImageStatus, ImportDiskMapping};
 use imagedesk::protocol::sign::RpcSignature;
 use serde::{Deserialize, Serialize};
 
@@ -138,6 +139,47 @@ async fn a_second_logical_call_gets_a_new_client_token_and_a_given_token_is_kept
     let seen = server.seen();
     assert_ne!(seen[0].param("ClientToken"), seen[1].param("ClientToken"));
     assert_eq!(seen[2].param("ClientToken"), Some("my-token-1"));
+}
+
+#[tokio::test]
+async fn the_real_import_image_operation_keeps_its_token_across_retries() {
+    let server = Responder::start(
+        vec![cred()],
+        vec![Reply::error(500, "InternalError")],
+        0,
+        always(
+            r#"{"RequestId":"R","RegionId":"cn-hangzhou","ImageId":"m-9","ImportTaskId":"t-9"}"#,
+        ),
+    )
+    .await;
+    let op = ecs::ImportImage {
+        region_id: "cn-hangzhou".into(),
+        disk_device_mapping: vec![ImportDiskMapping {
+            oss_bucket: "my-bucket".into(),
+            oss_object: "images/centos 7*~.qcow2".into(),
+            disk_image_size: Some(40),
+            ..Default::default()
+        }],
+        image_name: Some("demo-镜像".into()),
+        ..Default::default()
+    };
+    let response = client(profile(&server.url())).call(op).await.unwrap();
+    assert_eq!(
+        (response.image_id.as_str(), response.task_id.as_str()),
+        ("m-9", "t-9")
+    );
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|s| s.signature_ok));
+    assert_eq!(seen[0].param("ClientToken"), seen[1].param("ClientToken"));
+    assert_eq!(
+        seen[1].param("DiskDeviceMapping.1.OSSObject"),
+        Some("images/centos 7*~.qcow2")
+    );
+    assert_eq!(
+        seen[1].param("DiskDeviceMapping.1.DiskImageSize"),
+        Some("40")
+    );
 }
 
 #[tokio::test]
@@ -306,62 +348,6 @@ async fn an_expired_timestamp_resyncs_the_clock_from_the_server_date() {
 
 // ---------------------------------------------------------------- paging
 
-#[derive(Clone, Debug, Default, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListImages {
-    region_id: String,
-    page_number: Option<u32>,
-    page_size: Option<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListImagesResponse {
-    total_count: u64,
-    images: Images,
-}
-
-#[derive(Debug, Deserialize)]
-struct Images {
-    #[serde(rename = "Image")]
-    image: Vec<ImageItem>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ImageItem {
-    #[serde(rename = "ImageId")]
-    image_id: String,
-}
-
-impl RpcOperation for ListImages {
-    const PRODUCT: Product = Product::Ecs;
-    const ACTION: &'static str = "DescribeImages";
-    type Response = ListImagesResponse;
-    fn region_id(&self) -> Option<&str> {
-        Some(&self.region_id)
-    }
-}
-
-impl PagedOperation for ListImages {
-    type Item = String;
-    const MAX_PAGE_SIZE: u32 = 100;
-    fn set_page(&mut self, number: u32, size: u32) {
-        self.page_number = Some(number);
-        self.page_size = Some(size);
-    }
-    fn into_page(response: ListImagesResponse) -> Page<String> {
-        Page {
-            total_count: response.total_count,
-            items: response
-                .images
-                .image
-                .into_iter()
-                .map(|i| i.image_id)
-                .collect(),
-        }
-    }
-}
-
 fn serve_images(total: u64) -> impl Fn(&Seen) -> Reply + Send + Sync + 'static {
     move |seen| {
         let number: u64 = seen
@@ -395,14 +381,16 @@ async fn pages_5000_items_concurrently_each_once_in_order() {
     let mut p = profile(&server.url());
     p.page_concurrency = 4;
     let items = client(p)
-        .list_all(ListImages {
+        .list_all(DescribeImages {
             region_id: "cn-hangzhou".into(),
+            status: ImageStatus::all(),
             ..Default::default()
         })
         .await
         .unwrap();
+    let ids: Vec<String> = items.into_iter().map(|image| image.image_id).collect();
     let expected: Vec<String> = (0..5000).map(|i| format!("m-{i:05}")).collect();
-    assert_eq!(items, expected, "every item exactly once, in order");
+    assert_eq!(ids, expected, "every item exactly once, in order");
     let seen = server.seen();
     assert_eq!(seen.len(), 50);
     assert_eq!(
@@ -411,6 +399,8 @@ async fn pages_5000_items_concurrently_each_once_in_order() {
         "page 1 first, for the total"
     );
     assert!(seen.iter().all(|s| s.param("PageSize") == Some("100")));
+    assert!(seen.iter().all(|s| s.param("Status")
+        == Some("Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated")));
     let max = server.max_in_flight();
     assert!(
         max > 1 && max <= 4,
@@ -430,7 +420,7 @@ async fn a_failing_page_fails_the_listing() {
     })
     .await;
     let err = client(profile(&server.url()))
-        .list_all(ListImages {
+        .list_all(DescribeImages {
             region_id: "cn-hangzhou".into(),
             ..Default::default()
         })
@@ -443,7 +433,7 @@ async fn a_failing_page_fails_the_listing() {
 async fn an_empty_list_is_one_request() {
     let server = Responder::start(vec![cred()], vec![], 0, serve_images(0)).await;
     let items = client(profile(&server.url()))
-        .list_all(ListImages {
+        .list_all(DescribeImages {
             region_id: "cn-hangzhou".into(),
             ..Default::default()
         })
