@@ -4,6 +4,7 @@
 
 pub mod credentials;
 pub mod endpoint;
+pub mod oss;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -200,6 +201,32 @@ impl Client {
         params: &Params,
     ) -> Result<RawResponse, ClientError> {
         let endpoint = self.inner.profile.endpoint_for(product, region_id)?;
+        let endpoint = &endpoint;
+        let ((status, body), attempts) = self
+            .with_retries(action, &endpoint.host_header(), |credential| async move {
+                self.attempt(product, action, region_id, params, endpoint, &credential)
+                    .await
+            })
+            .await?;
+        Ok(RawResponse {
+            status,
+            body,
+            attempts,
+        })
+    }
+
+    /// The retry loop shared by RPC and OSS calls: `send` makes one freshly signed attempt with
+    /// the credential it is given. Returns the success and the number of attempts.
+    pub(crate) async fn with_retries<T, F, Fut>(
+        &self,
+        action: &str,
+        host: &str,
+        mut send: F,
+    ) -> Result<(T, u32), ClientError>
+    where
+        F: FnMut(Credential) -> Fut,
+        Fut: std::future::Future<Output = Result<T, AttemptError>>,
+    {
         let retry = &self.inner.profile.retry;
         let max_attempts = retry.max_attempts.max(1);
         let mut credential = self.inner.credentials.current()?;
@@ -207,21 +234,12 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = self
-                .attempt(product, action, region_id, params, &endpoint, &credential)
-                .await;
-            let (decision, error, server_date, retry_after) = match outcome {
-                Ok(body) => {
-                    return Ok(RawResponse {
-                        status: body.0,
-                        body: body.1,
-                        attempts: attempt,
-                    });
-                }
+            let (decision, error, server_date, retry_after) = match send(credential.clone()).await {
+                Ok(value) => return Ok((value, attempt)),
                 Err(AttemptError::Transport(message)) => {
                     let e = ClientError::Transport {
                         action: action.to_owned(),
-                        host: endpoint.host_header(),
+                        host: host.to_owned(),
                         message,
                     };
                     (Retry::Backoff, e, None, None)
@@ -437,7 +455,7 @@ impl Client {
     }
 }
 
-enum AttemptError {
+pub(crate) enum AttemptError {
     Transport(String),
     Api {
         error: Box<ApiError>,
@@ -445,14 +463,14 @@ enum AttemptError {
     },
 }
 
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
 }
 
-fn describe_reqwest(error: &reqwest::Error) -> String {
+pub(crate) fn describe_reqwest(error: &reqwest::Error) -> String {
     use std::error::Error as _;
     let mut message = error.to_string();
     let mut source = error.source();

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use imagedesk::protocol::encode::parse_form;
-use imagedesk::protocol::sign::{acs3, rpc, sha256_hex};
+use imagedesk::protocol::sign::{acs3, oss_v1, oss_v4, rpc, sha256_hex};
 use imagedesk::{Credential, Secret};
 
 /// One request as the server saw it.
@@ -156,6 +156,7 @@ async fn handle(
     let (signature_ok, signature, nonce) = verify(
         &shared.secrets,
         method.as_str(),
+        uri.path(),
         &query,
         &form,
         &header_pairs,
@@ -201,6 +202,7 @@ async fn handle(
 fn verify(
     credentials: &[Credential],
     method: &str,
+    path: &str,
     query: &[(String, String)],
     form: &[(String, String)],
     headers: &[(String, String)],
@@ -212,6 +214,52 @@ fn verify(
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.clone())
     };
+    let find = |id: &str| credentials.iter().find(|c| c.access_key_id == id);
+    // OSS, path style: /bucket/key.
+    let decoded = form_decode_path(path);
+    let (bucket, key) = match decoded.trim_start_matches('/').split_once('/') {
+        Some((b, k)) => (Some(b.to_owned()), k.to_owned()),
+        None if decoded.len() > 1 => (
+            Some(decoded.trim_start_matches('/').to_owned()),
+            String::new(),
+        ),
+        None => (None, String::new()),
+    };
+    let pairs = || headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    if let Some((id, provided)) =
+        header("authorization").and_then(|a| oss_v1::parse_authorization(&a))
+    {
+        let Some(cred) = find(&id) else {
+            return (false, provided, String::new());
+        };
+        let q = query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let signed = oss_v1::sign(method, bucket.as_deref(), &key, q, pairs(), cred);
+        return (
+            signed.signature == provided,
+            provided,
+            header("date").unwrap_or_default(),
+        );
+    }
+    if let Some(auth) = header("authorization").and_then(|a| oss_v4::parse_authorization(&a)) {
+        let Some(cred) = find(&auth.access_key_id) else {
+            return (false, auth.signature, String::new());
+        };
+        let request = oss_v4::OssV4Request {
+            verb: method,
+            bucket: bucket.as_deref(),
+            key: &key,
+            query,
+            headers,
+            additional_headers: &auth.additional_headers,
+            region: &auth.region,
+        };
+        let signed = oss_v4::sign(&request, cred);
+        return (
+            signed.signature == auth.signature,
+            auth.signature,
+            header("x-oss-date").unwrap_or_default(),
+        );
+    }
     if let Some(auth) = header("authorization").and_then(|a| acs3::parse_authorization(&a)) {
         let Some(cred) = credentials
             .iter()
@@ -260,6 +308,12 @@ fn verify(
         provided,
         get("SignatureNonce"),
     )
+}
+
+fn form_decode_path(path: &str) -> String {
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 pub fn secret(s: &str) -> Secret {
