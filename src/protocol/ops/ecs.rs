@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::{Page, PagedOperation, RpcOperation};
+use super::RpcOperation;
 use crate::protocol::Product;
 use crate::protocol::de::{self, wire_enum};
 use crate::protocol::params::CommaList;
@@ -1103,60 +1103,16 @@ impl RpcOperation for DescribeRegions {
     type Response = DescribeRegionsResponse;
 }
 
-impl PagedOperation for DescribeImages {
-    type Item = Image;
-    const MAX_PAGE_SIZE: u32 = 100;
+paged_operation!(DescribeImages => Image, images, 100);
 
-    fn set_page(&mut self, number: u32, size: u32) {
-        self.page_number = Some(number);
-        self.page_size = Some(size);
-    }
+paged_operation!(DescribeTasks => Task, task_set, 100);
 
-    fn into_page(response: DescribeImagesResponse) -> Page<Image> {
-        Page {
-            total_count: response.total_count,
-            items: response.images,
-        }
-    }
-}
-
-impl PagedOperation for DescribeTasks {
-    type Item = Task;
-    const MAX_PAGE_SIZE: u32 = 100;
-
-    fn set_page(&mut self, number: u32, size: u32) {
-        self.page_number = Some(number);
-        self.page_size = Some(size);
-    }
-
-    fn into_page(response: DescribeTasksResponse) -> Page<Task> {
-        Page {
-            total_count: response.total_count,
-            items: response.task_set,
-        }
-    }
-}
-
-impl PagedOperation for DescribeImageSharePermission {
-    type Item = ShareAccount;
-    const MAX_PAGE_SIZE: u32 = 100;
-
-    fn set_page(&mut self, number: u32, size: u32) {
-        self.page_number = Some(number);
-        self.page_size = Some(size);
-    }
-
-    fn into_page(response: DescribeImageSharePermissionResponse) -> Page<ShareAccount> {
-        Page {
-            total_count: response.total_count,
-            items: response.accounts,
-        }
-    }
-}
+paged_operation!(DescribeImageSharePermission => ShareAccount, accounts, 100);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::ops::PagedOperation;
 
     /// Wire parameters, sorted, for whole-list comparisons.
     fn wire<T: RpcOperation>(request: &T) -> Vec<(String, String)> {

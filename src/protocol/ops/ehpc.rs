@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::{Page, PagedOperation, RpcOperation};
+use super::RpcOperation;
 use crate::protocol::Product;
 use crate::protocol::de::{self, wire_enum};
 use crate::protocol::params::JsonString;
@@ -363,27 +363,13 @@ ehpc_operation!(GetImage, "GetImage", GetImageResponse);
 ehpc_operation!(ListImages, "ListImages", ListImagesResponse);
 ehpc_operation!(RemoveImage, "RemoveImage", SuccessResponse);
 
-impl PagedOperation for ListImages {
-    type Item = ImageSummary;
-    // The API documents no maximum; 100 matches the other products' largest page.
-    const MAX_PAGE_SIZE: u32 = 100;
-
-    fn set_page(&mut self, number: u32, size: u32) {
-        self.page_number = Some(number);
-        self.page_size = Some(size);
-    }
-
-    fn into_page(response: ListImagesResponse) -> Page<ImageSummary> {
-        Page {
-            total_count: response.total_count,
-            items: response.images,
-        }
-    }
-}
+// The API documents no maximum; 100 matches the other products' largest page.
+paged_operation!(ListImages => ImageSummary, images, 100);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::ops::PagedOperation;
 
     fn sorted(request: &impl RpcOperation) -> Vec<(String, String)> {
         let mut params = request.to_params().unwrap().into_vec();

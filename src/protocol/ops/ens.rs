@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::RpcOperation;
 use super::ecs::{Architecture, OsType};
-use super::{Page, PagedOperation, RpcOperation};
 use crate::protocol::Product;
 use crate::protocol::de::{self, wire_enum};
 use crate::protocol::params::JsonString;
@@ -311,43 +311,14 @@ ens_operation!(
     DescribeImageInfosResponse
 );
 
-impl PagedOperation for DescribeImages {
-    type Item = EnsImage;
-    const MAX_PAGE_SIZE: u32 = 50;
+paged_operation!(DescribeImages => EnsImage, images, 50);
 
-    fn set_page(&mut self, number: u32, size: u32) {
-        self.page_number = Some(number);
-        self.page_size = Some(size);
-    }
-
-    fn into_page(response: DescribeImagesResponse) -> Page<EnsImage> {
-        Page {
-            total_count: response.total_count,
-            items: response.images,
-        }
-    }
-}
-
-impl PagedOperation for DescribeSelfImages {
-    type Item = EnsImage;
-    const MAX_PAGE_SIZE: u32 = 50;
-
-    fn set_page(&mut self, number: u32, size: u32) {
-        self.page_number = Some(number);
-        self.page_size = Some(size);
-    }
-
-    fn into_page(response: DescribeImagesResponse) -> Page<EnsImage> {
-        Page {
-            total_count: response.total_count,
-            items: response.images,
-        }
-    }
-}
+paged_operation!(DescribeSelfImages => EnsImage, images, 50);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::ops::PagedOperation;
 
     fn sorted(request: &impl RpcOperation) -> Vec<(String, String)> {
         let mut params = request.to_params().unwrap().into_vec();

@@ -6,6 +6,31 @@ use serde::de::DeserializeOwned;
 use super::Product;
 use super::params::{Params, ParamsError, to_params};
 
+/// `PagedOperation` for a request with `page_number`/`page_size` fields and a response with
+/// `total_count` and a list field: `paged_operation!(Request => Item, response.list_field, max)`.
+macro_rules! paged_operation {
+    ($request:ty => $item:ty, $list:ident, $max:expr) => {
+        impl $crate::protocol::ops::PagedOperation for $request {
+            type Item = $item;
+            const MAX_PAGE_SIZE: u32 = $max;
+
+            fn set_page(&mut self, number: u32, size: u32) {
+                self.page_number = Some(number);
+                self.page_size = Some(size);
+            }
+
+            fn into_page(
+                response: <Self as $crate::protocol::ops::RpcOperation>::Response,
+            ) -> $crate::protocol::ops::Page<$item> {
+                $crate::protocol::ops::Page {
+                    total_count: response.total_count,
+                    items: response.$list,
+                }
+            }
+        }
+    };
+}
+
 pub mod ecs;
 pub mod ehpc;
 pub mod ens;
