@@ -170,6 +170,20 @@ fn join(prefix: &str, name: &str) -> String {
     }
 }
 
+/// Scalars have no parameter name at the top level.
+macro_rules! refuse_scalars {
+    ($($method:ident: $ty:ty => $what:expr),* $(,)?) => {
+        $(fn $method(self, _: $ty) -> Result<(), ParamsError> { Err(ParamsError::NotAStruct($what)) })*
+    };
+}
+
+/// Map keys must be strings.
+macro_rules! refuse_key_scalars {
+    ($($method:ident: $ty:ty),* $(,)?) => {
+        $(fn $method(self, _: $ty) -> Result<String, ParamsError> { Err(ParamsError::KeyNotString) })*
+    };
+}
+
 /// Accepts only a struct or map: bare scalars have no parameter name.
 struct TopLevel<'a> {
     out: &'a mut Vec<(String, String)>,
@@ -429,48 +443,22 @@ impl<'a> ser::Serializer for TopLevel<'a> {
         Ok(())
     }
 
-    fn serialize_bool(self, _: bool) -> Result<(), ParamsError> {
-        Err(ParamsError::NotAStruct("a boolean"))
-    }
-    fn serialize_i8(self, _: i8) -> Result<(), ParamsError> {
-        Err(ParamsError::NotAStruct("a number"))
-    }
-    fn serialize_i16(self, _: i16) -> Result<(), ParamsError> {
-        Err(ParamsError::NotAStruct("a number"))
-    }
-    fn serialize_i32(self, _: i32) -> Result<(), ParamsError> {
-        Err(ParamsError::NotAStruct("a number"))
-    }
-    fn serialize_i64(self, _: i64) -> Result<(), ParamsError> {
-        Err(ParamsError::NotAStruct("a number"))
-    }
-    fn serialize_u8(self, _: u8) -> Result<(), ParamsError> {
-        Err(ParamsError::NotAStruct("a number"))
-    }
-    fn serialize_u16(self, _: u16) -> Result<(), ParamsError> {
-        Err(ParamsError::NotAStruct("a number"))
-    }
-    fn serialize_u32(self, _: u32) -> Result<(), ParamsError> {
-        Err(ParamsError::NotAStruct("a number"))
-    }
-    fn serialize_u64(self, _: u64) -> Result<(), ParamsError> {
-        Err(ParamsError::NotAStruct("a number"))
-    }
-    fn serialize_f32(self, _: f32) -> Result<(), ParamsError> {
-        Err(ParamsError::NotAStruct("a number"))
-    }
-    fn serialize_f64(self, _: f64) -> Result<(), ParamsError> {
-        Err(ParamsError::NotAStruct("a number"))
-    }
-    fn serialize_char(self, _: char) -> Result<(), ParamsError> {
-        Err(ParamsError::NotAStruct("a character"))
-    }
-    fn serialize_str(self, _: &str) -> Result<(), ParamsError> {
-        Err(ParamsError::NotAStruct("a string"))
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<(), ParamsError> {
-        Err(ParamsError::NotAStruct("bytes"))
-    }
+    refuse_scalars!(
+        serialize_bool: bool => "a boolean",
+        serialize_i8: i8 => "a number",
+        serialize_i16: i16 => "a number",
+        serialize_i32: i32 => "a number",
+        serialize_i64: i64 => "a number",
+        serialize_u8: u8 => "a number",
+        serialize_u16: u16 => "a number",
+        serialize_u32: u32 => "a number",
+        serialize_u64: u64 => "a number",
+        serialize_f32: f32 => "a number",
+        serialize_f64: f64 => "a number",
+        serialize_char: char => "a character",
+        serialize_str: &str => "a string",
+        serialize_bytes: &[u8] => "bytes",
+    );
     fn serialize_unit_variant(
         self,
         _: &'static str,
@@ -553,45 +541,21 @@ impl ser::Serializer for KeyName {
     ) -> Result<String, ParamsError> {
         value.serialize(self)
     }
-    fn serialize_bool(self, _: bool) -> Result<String, ParamsError> {
-        Err(ParamsError::KeyNotString)
-    }
-    fn serialize_i8(self, _: i8) -> Result<String, ParamsError> {
-        Err(ParamsError::KeyNotString)
-    }
-    fn serialize_i16(self, _: i16) -> Result<String, ParamsError> {
-        Err(ParamsError::KeyNotString)
-    }
-    fn serialize_i32(self, _: i32) -> Result<String, ParamsError> {
-        Err(ParamsError::KeyNotString)
-    }
-    fn serialize_i64(self, _: i64) -> Result<String, ParamsError> {
-        Err(ParamsError::KeyNotString)
-    }
-    fn serialize_u8(self, _: u8) -> Result<String, ParamsError> {
-        Err(ParamsError::KeyNotString)
-    }
-    fn serialize_u16(self, _: u16) -> Result<String, ParamsError> {
-        Err(ParamsError::KeyNotString)
-    }
-    fn serialize_u32(self, _: u32) -> Result<String, ParamsError> {
-        Err(ParamsError::KeyNotString)
-    }
-    fn serialize_u64(self, _: u64) -> Result<String, ParamsError> {
-        Err(ParamsError::KeyNotString)
-    }
-    fn serialize_f32(self, _: f32) -> Result<String, ParamsError> {
-        Err(ParamsError::KeyNotString)
-    }
-    fn serialize_f64(self, _: f64) -> Result<String, ParamsError> {
-        Err(ParamsError::KeyNotString)
-    }
-    fn serialize_char(self, _: char) -> Result<String, ParamsError> {
-        Err(ParamsError::KeyNotString)
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<String, ParamsError> {
-        Err(ParamsError::KeyNotString)
-    }
+    refuse_key_scalars!(
+        serialize_bool: bool,
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64,
+        serialize_f32: f32,
+        serialize_f64: f64,
+        serialize_char: char,
+        serialize_bytes: &[u8],
+    );
     fn serialize_none(self) -> Result<String, ParamsError> {
         Err(ParamsError::KeyNotString)
     }
