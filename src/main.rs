@@ -6,9 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use imagedesk::client::{Client, ClientError, Profile, StaticCredentials};
-use imagedesk::protocol::ops::ecs::{
-    DescribeImages, DescribeRegions, ImageOwnerAlias, ImageStatus,
-};
+use imagedesk::protocol::ops::ecs::{DescribeImages, DescribeRegions, ImageOwnerAlias, ImageStatus};
 use imagedesk::protocol::sign::vectors;
 use imagedesk::{Credential, Secret};
 
@@ -40,16 +38,9 @@ fn main() -> ExitCode {
             );
             let checks = vectors::published();
             let passed = checks.iter().filter(|c| c.passes()).count();
-            println!(
-                "Signing self-check: {passed}/{} published vectors reproduce.",
-                checks.len()
-            );
+            println!("Signing self-check: {passed}/{} published vectors reproduce.", checks.len());
             println!("\n{USAGE}");
-            if passed == checks.len() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
+            if passed == checks.len() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
         }
         Some("vectors") => print_vectors(),
         Some("regions") => run_online(None),
@@ -81,11 +72,7 @@ fn print_vectors() -> ExitCode {
             check.name, check.source, check.expected, check.computed
         );
     }
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 /// Credentials from the standard Alibaba Cloud environment variables.
@@ -93,9 +80,7 @@ fn credential_from_env() -> Result<Credential, String> {
     let id = std::env::var("ALIBABA_CLOUD_ACCESS_KEY_ID").unwrap_or_default();
     let secret = std::env::var("ALIBABA_CLOUD_ACCESS_KEY_SECRET").unwrap_or_default();
     if id.is_empty() || secret.is_empty() {
-        return Err(
-            "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET first".to_owned(),
-        );
+        return Err("set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET first".to_owned());
     }
     let mut credential = Credential::new(id, Secret::new(secret));
     if let Ok(token) = std::env::var("ALIBABA_CLOUD_SECURITY_TOKEN")
@@ -114,15 +99,8 @@ fn run_online(images_region: Option<String>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut profile = Profile::new(
-        "env",
-        images_region
-            .clone()
-            .unwrap_or_else(|| "cn-hangzhou".to_owned()),
-    );
-    profile.endpoint = std::env::var("IMAGEDESK_ENDPOINT")
-        .ok()
-        .filter(|e| !e.is_empty());
+    let mut profile = Profile::new("env", images_region.clone().unwrap_or_else(|| "cn-hangzhou".to_owned()));
+    profile.endpoint = std::env::var("IMAGEDESK_ENDPOINT").ok().filter(|e| !e.is_empty());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("imagedesk-net")
@@ -141,10 +119,7 @@ fn run_online(images_region: Option<String>) -> ExitCode {
             None => {
                 let response = client.call(DescribeRegions::default()).await?;
                 for region in response.regions {
-                    println!(
-                        "{:<24} {:<10} {}",
-                        region.region_id, region.status, region.local_name
-                    );
+                    println!("{:<24} {:<10} {}", region.region_id, region.status, region.local_name);
                 }
             }
             Some(region) => {
@@ -156,10 +131,7 @@ fn run_online(images_region: Option<String>) -> ExitCode {
                 };
                 let images = client.list_all(request).await?;
                 for image in &images {
-                    let progress = image
-                        .progress_percent()
-                        .map(|p| format!("{p}%"))
-                        .unwrap_or_default();
+                    let progress = image.progress_percent().map(|p| format!("{p}%")).unwrap_or_default();
                     println!(
                         "{:<26} {:<14} {:>5} {}",
                         image.image_id, image.status, progress, image.image_name

@@ -13,8 +13,7 @@ use common::{Reply, Responder, Seen};
 use imagedesk::Credential;
 use imagedesk::client::credentials::{CredentialError, CredentialProvider, RefreshFuture};
 use imagedesk::client::{
-    Client, ClientError, EndpointError, Profile, RequestStyle, RetryConfig, StaticCredentials,
-    Tenancy,
+    Client, ClientError, EndpointError, Profile, RequestStyle, RetryConfig, StaticCredentials, Tenancy,
 };
 use imagedesk::protocol::Product;
 use imagedesk::protocol::ops::RpcOperation;
@@ -29,11 +28,7 @@ fn cred() -> Credential {
 fn profile(url: &str) -> Profile {
     let mut p = Profile::new("test", "cn-hangzhou");
     p.endpoint = Some(url.to_owned());
-    p.retry = RetryConfig {
-        max_attempts: 4,
-        base_delay_ms: 5,
-        max_delay_ms: 20,
-    };
+    p.retry = RetryConfig { max_attempts: 4, base_delay_ms: 5, max_delay_ms: 20 };
     p
 }
 
@@ -72,11 +67,7 @@ impl RpcOperation for Import {
 }
 
 fn import() -> Import {
-    Import {
-        region_id: "cn-hangzhou".into(),
-        image_name: Some("demo 镜像*~".into()),
-        client_token: None,
-    }
+    Import { region_id: "cn-hangzhou".into(), image_name: Some("demo 镜像*~".into()), client_token: None }
 }
 
 const OK_IMPORT: &str = r#"{"RequestId":"R-ok","ImageId":"m-123","TaskId":"t-1"}"#;
@@ -103,25 +94,14 @@ async fn retries_throttling_and_503_with_fresh_signatures_and_one_client_token()
 
     let seen = server.seen();
     assert_eq!(seen.len(), 4, "three retryable failures, then success");
-    assert!(
-        seen.iter().all(|s| s.signature_ok),
-        "every attempt is validly signed"
-    );
+    assert!(seen.iter().all(|s| s.signature_ok), "every attempt is validly signed");
     let nonces: std::collections::HashSet<_> = seen.iter().map(|s| s.nonce.clone()).collect();
-    let signatures: std::collections::HashSet<_> =
-        seen.iter().map(|s| s.signature.clone()).collect();
+    let signatures: std::collections::HashSet<_> = seen.iter().map(|s| s.signature.clone()).collect();
     assert_eq!(nonces.len(), 4, "a new nonce per attempt");
     assert_eq!(signatures.len(), 4, "a new signature per attempt");
-    let token = seen[0]
-        .param("ClientToken")
-        .expect("a ClientToken is generated")
-        .to_owned();
+    let token = seen[0].param("ClientToken").expect("a ClientToken is generated").to_owned();
     assert!(!token.is_empty() && token.len() <= 64 && token.is_ascii());
-    assert!(
-        seen.iter()
-            .all(|s| s.param("ClientToken") == Some(token.as_str())),
-        "same token on every retry"
-    );
+    assert!(seen.iter().all(|s| s.param("ClientToken") == Some(token.as_str())), "same token on every retry");
     assert_eq!(seen[0].param("ImageName"), Some("demo 镜像*~"));
     assert_eq!(seen[0].header("x-acs-action"), Some("ImportImage"));
     assert_eq!(seen[0].header("x-acs-version"), Some("2014-05-26"));
@@ -147,9 +127,7 @@ async fn the_real_import_image_operation_keeps_its_token_across_retries() {
         vec![cred()],
         vec![Reply::error(500, "InternalError")],
         0,
-        always(
-            r#"{"RequestId":"R","RegionId":"cn-hangzhou","ImageId":"m-9","ImportTaskId":"t-9"}"#,
-        ),
+        always(r#"{"RequestId":"R","RegionId":"cn-hangzhou","ImageId":"m-9","ImportTaskId":"t-9"}"#),
     )
     .await;
     let op = ecs::ImportImage {
@@ -164,22 +142,13 @@ async fn the_real_import_image_operation_keeps_its_token_across_retries() {
         ..Default::default()
     };
     let response = client(profile(&server.url())).call(op).await.unwrap();
-    assert_eq!(
-        (response.image_id.as_str(), response.task_id.as_str()),
-        ("m-9", "t-9")
-    );
+    assert_eq!((response.image_id.as_str(), response.task_id.as_str()), ("m-9", "t-9"));
     let seen = server.seen();
     assert_eq!(seen.len(), 2);
     assert!(seen.iter().all(|s| s.signature_ok));
     assert_eq!(seen[0].param("ClientToken"), seen[1].param("ClientToken"));
-    assert_eq!(
-        seen[1].param("DiskDeviceMapping.1.OSSObject"),
-        Some("images/centos 7*~.qcow2")
-    );
-    assert_eq!(
-        seen[1].param("DiskDeviceMapping.1.DiskImageSize"),
-        Some("40")
-    );
+    assert_eq!(seen[1].param("DiskDeviceMapping.1.OSSObject"), Some("images/centos 7*~.qcow2"));
+    assert_eq!(seen[1].param("DiskDeviceMapping.1.DiskImageSize"), Some("40"));
 }
 
 #[tokio::test]
@@ -191,43 +160,23 @@ async fn no_retry_on_signature_mismatch() {
         always(OK_IMPORT),
     )
     .await;
-    let err = client(profile(&server.url()))
-        .call(import())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        err.api().map(|e| e.code.as_str()),
-        Some("SignatureDoesNotMatch")
-    );
+    let err = client(profile(&server.url())).call(import()).await.unwrap_err();
+    assert_eq!(err.api().map(|e| e.code.as_str()), Some("SignatureDoesNotMatch"));
     assert_eq!(server.seen().len(), 1, "a signing error is never retried");
 }
 
 #[tokio::test]
 async fn wrong_secret_is_detected_by_the_server_side_verifier() {
-    let server = Responder::start(
-        vec![Credential::new("LTAItest", "other")],
-        vec![],
-        0,
-        always(OK_IMPORT),
-    )
-    .await;
+    let server =
+        Responder::start(vec![Credential::new("LTAItest", "other")], vec![], 0, always(OK_IMPORT)).await;
     client(profile(&server.url())).call(import()).await.unwrap();
-    assert!(
-        !server.seen()[0].signature_ok,
-        "the verifier must reject a signature made with another secret"
-    );
+    assert!(!server.seen()[0].signature_ok, "the verifier must reject a signature made with another secret");
 }
 
 #[tokio::test]
 async fn gives_up_after_max_attempts_with_the_last_error() {
-    let server = Responder::start(vec![cred()], vec![], 0, |_| {
-        Reply::error(500, "InternalError")
-    })
-    .await;
-    let err = client(profile(&server.url()))
-        .call(import())
-        .await
-        .unwrap_err();
+    let server = Responder::start(vec![cred()], vec![], 0, |_| Reply::error(500, "InternalError")).await;
+    let err = client(profile(&server.url())).call(import()).await.unwrap_err();
     assert_eq!(err.api().map(|e| e.code.as_str()), Some("InternalError"));
     assert_eq!(server.seen().len(), 4);
 }
@@ -248,15 +197,8 @@ async fn html_gateway_errors_are_retried_and_reported_clearly() {
 #[tokio::test]
 async fn connection_failures_are_retried_then_reported() {
     // Bind then drop a listener: the port refuses connections.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let err = client(profile(&format!("http://127.0.0.1:{port}")))
-        .call(import())
-        .await
-        .unwrap_err();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let err = client(profile(&format!("http://127.0.0.1:{port}"))).call(import()).await.unwrap_err();
     match err {
         ClientError::Transport { action, host, .. } => {
             assert_eq!(action, "ImportImage");
@@ -268,22 +210,9 @@ async fn connection_failures_are_retried_then_reported() {
 
 #[tokio::test]
 async fn plain_http_to_a_remote_host_is_refused_before_any_request() {
-    let err = client(profile("http://ecs.cn-hangzhou.aliyuncs.com"))
-        .call(import())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ClientError::Endpoint(EndpointError::InsecureHttp { .. })
-        ),
-        "{err}"
-    );
-    assert!(
-        err.to_string()
-            .contains("refusing plain HTTP to ecs.cn-hangzhou.aliyuncs.com"),
-        "{err}"
-    );
+    let err = client(profile("http://ecs.cn-hangzhou.aliyuncs.com")).call(import()).await.unwrap_err();
+    assert!(matches!(err, ClientError::Endpoint(EndpointError::InsecureHttp { .. })), "{err}");
+    assert!(err.to_string().contains("refusing plain HTTP to ecs.cn-hangzhou.aliyuncs.com"), "{err}");
 }
 
 #[derive(Debug)]
@@ -310,9 +239,7 @@ async fn an_expired_sts_token_triggers_one_refresh() {
         always(OK_IMPORT),
     )
     .await;
-    let provider = Arc::new(RefreshingCredentials {
-        refreshes: AtomicU32::new(0),
-    });
+    let provider = Arc::new(RefreshingCredentials { refreshes: AtomicU32::new(0) });
     let c = Client::new(profile(&server.url()), provider.clone()).unwrap();
     c.call(import()).await.unwrap();
     let seen = server.seen();
@@ -337,34 +264,23 @@ async fn an_expired_timestamp_resyncs_the_clock_from_the_server_date() {
     .await;
     client(profile(&server.url())).call(import()).await.unwrap();
     let seen = server.seen();
-    let date =
-        |s: &Seen| chrono::DateTime::parse_from_rfc3339(s.header("x-acs-date").unwrap()).unwrap();
+    let date = |s: &Seen| chrono::DateTime::parse_from_rfc3339(s.header("x-acs-date").unwrap()).unwrap();
     let shift = date(&seen[1]) - date(&seen[0]);
-    assert!(
-        shift > chrono::Duration::minutes(110),
-        "second attempt uses the server's clock: {shift}"
-    );
+    assert!(shift > chrono::Duration::minutes(110), "second attempt uses the server's clock: {shift}");
 }
 
 // ---------------------------------------------------------------- paging
 
 fn serve_images(total: u64) -> impl Fn(&Seen) -> Reply + Send + Sync + 'static {
     move |seen| {
-        let number: u64 = seen
-            .param("PageNumber")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
-        let size: u64 = seen
-            .param("PageSize")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(10);
+        let number: u64 = seen.param("PageNumber").and_then(|v| v.parse().ok()).unwrap_or(1);
+        let size: u64 = seen.param("PageSize").and_then(|v| v.parse().ok()).unwrap_or(10);
         if size > 100 {
             return Reply::error(400, "InvalidParameter");
         }
         let start = (number - 1) * size;
-        let items: Vec<String> = (start..(start + size).min(total))
-            .map(|i| format!(r#"{{"ImageId":"m-{i:05}"}}"#))
-            .collect();
+        let items: Vec<String> =
+            (start..(start + size).min(total)).map(|i| format!(r#"{{"ImageId":"m-{i:05}"}}"#)).collect();
         Reply::json(
             200,
             format!(
@@ -393,37 +309,26 @@ async fn pages_5000_items_concurrently_each_once_in_order() {
     assert_eq!(ids, expected, "every item exactly once, in order");
     let seen = server.seen();
     assert_eq!(seen.len(), 50);
-    assert_eq!(
-        seen[0].param("PageNumber"),
-        Some("1"),
-        "page 1 first, for the total"
-    );
+    assert_eq!(seen[0].param("PageNumber"), Some("1"), "page 1 first, for the total");
     assert!(seen.iter().all(|s| s.param("PageSize") == Some("100")));
-    assert!(seen.iter().all(|s| s.param("Status")
-        == Some("Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated")));
-    let max = server.max_in_flight();
     assert!(
-        max > 1 && max <= 4,
-        "remaining pages fetched concurrently, bounded: {max}"
+        seen.iter()
+            .all(|s| s.param("Status")
+                == Some("Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated"))
     );
+    let max = server.max_in_flight();
+    assert!(max > 1 && max <= 4, "remaining pages fetched concurrently, bounded: {max}");
 }
 
 #[tokio::test]
 async fn a_failing_page_fails_the_listing() {
     let pages = serve_images(1000);
     let server = Responder::start(vec![cred()], vec![], 0, move |seen| {
-        if seen.param("PageNumber") == Some("7") {
-            Reply::error(403, "Forbidden.RAM")
-        } else {
-            pages(seen)
-        }
+        if seen.param("PageNumber") == Some("7") { Reply::error(403, "Forbidden.RAM") } else { pages(seen) }
     })
     .await;
     let err = client(profile(&server.url()))
-        .list_all(DescribeImages {
-            region_id: "cn-hangzhou".into(),
-            ..Default::default()
-        })
+        .list_all(DescribeImages { region_id: "cn-hangzhou".into(), ..Default::default() })
         .await
         .unwrap_err();
     assert_eq!(err.api().map(|e| e.code.as_str()), Some("Forbidden.RAM"));
@@ -433,10 +338,7 @@ async fn a_failing_page_fails_the_listing() {
 async fn an_empty_list_is_one_request() {
     let server = Responder::start(vec![cred()], vec![], 0, serve_images(0)).await;
     let items = client(profile(&server.url()))
-        .list_all(DescribeImages {
-            region_id: "cn-hangzhou".into(),
-            ..Default::default()
-        })
+        .list_all(DescribeImages { region_id: "cn-hangzhou".into(), ..Default::default() })
         .await
         .unwrap();
     assert!(items.is_empty());
@@ -516,29 +418,19 @@ async fn oss_requests_are_signed_v1_and_v4_path_style_on_loopback() {
     use imagedesk::protocol::sign::OssSignature;
     for signature in [OssSignature::V1, OssSignature::V4] {
         let server = Responder::start(vec![cred()], vec![Reply::json(503, "")], 0, |_| {
-            Reply::json(200, "")
-                .with_header("etag", "\"ABC\"")
-                .with_header("x-oss-hash-crc64ecma", "0")
+            Reply::json(200, "").with_header("etag", "\"ABC\"").with_header("x-oss-hash-crc64ecma", "0")
         })
         .await;
         let mut p = profile(&server.url());
         p.oss_endpoint = Some(server.url());
         p.oss_signature = signature;
-        let c = Client::new(
-            p,
-            Arc::new(StaticCredentials::new(
-                cred().with_security_token("sts-tok"),
-            )),
-        )
-        .unwrap();
+        let c =
+            Client::new(p, Arc::new(StaticCredentials::new(cred().with_security_token("sts-tok")))).unwrap();
         let request = OssRequest {
             method: "PUT".into(),
             bucket: Some("images".into()),
             key: "disks/centos 7+x.qcow2".into(),
-            query: vec![
-                ("partNumber".into(), "3".into()),
-                ("uploadId".into(), "U1".into()),
-            ],
+            query: vec![("partNumber".into(), "3".into()), ("uploadId".into(), "U1".into())],
             headers: vec![("content-type".into(), "application/octet-stream".into())],
             body: bytes::Bytes::from_static(b"part bytes"),
         };
@@ -552,13 +444,9 @@ async fn oss_requests_are_signed_v1_and_v4_path_style_on_loopback() {
             assert_eq!(s.header("x-oss-security-token"), Some("sts-tok"));
         }
         // The verifier is not vacuous: another secret rejects the same request.
-        let strict = Responder::start(
-            vec![Credential::new("LTAItest", "other")],
-            vec![],
-            0,
-            |_| Reply::json(200, ""),
-        )
-        .await;
+        let strict =
+            Responder::start(vec![Credential::new("LTAItest", "other")], vec![], 0, |_| Reply::json(200, ""))
+                .await;
         let mut p = profile(&strict.url());
         p.oss_endpoint = Some(strict.url());
         p.oss_signature = signature;
@@ -584,11 +472,7 @@ async fn oss_errors_are_decoded_from_xml_and_not_retried_when_fatal() {
     let err = client(p).oss(None, &request).await.unwrap_err();
     let api = err.api().unwrap();
     assert_eq!(
-        (
-            api.code.as_str(),
-            api.ec.as_deref(),
-            api.request_id.as_deref()
-        ),
+        (api.code.as_str(), api.ec.as_deref(), api.request_id.as_deref()),
         ("NoSuchUpload", Some("0042-00000002"), Some("R7"))
     );
     assert_eq!(server.seen().len(), 1);

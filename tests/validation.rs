@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use imagedesk::protocol::ops::ecs::{
-    self, Architecture, BootMode, CreateDiskMapping, DiskType, FeatureParams, ImageFormat,
-    ImageStatus, ImdsSupport, ImportDiskMapping, NvmeSupport, OsType, Tag,
+    self, Architecture, BootMode, CreateDiskMapping, DiskType, FeatureParams, ImageFormat, ImageStatus,
+    ImdsSupport, ImportDiskMapping, NvmeSupport, OsType, Tag,
 };
 use imagedesk::protocol::ops::{RpcOperation, ehpc, ens};
 use imagedesk::protocol::params::JsonString;
@@ -56,10 +56,7 @@ fn import() -> ecs::ImportImage {
 
 #[test]
 fn a_full_valid_import_validates_clean_and_errors_name_the_sent_fields() {
-    assert_eq!(
-        errors(Operation::EcsImportImage, &import(), &Context::default()),
-        vec![]
-    );
+    assert_eq!(errors(Operation::EcsImportImage, &import(), &Context::default()), vec![]);
 
     let mut bad = import();
     bad.image_name = Some("aliyun-image".into());
@@ -69,16 +66,8 @@ fn a_full_valid_import_validates_clean_and_errors_name_the_sent_fields() {
     bad.architecture = Some(Architecture::Arm64);
     let found = errors(Operation::EcsImportImage, &bad, &Context::default());
     let names = fields(&found);
-    for expected in [
-        "ImageName",
-        "Description",
-        "DiskDeviceMapping.2.DiskImageSize",
-        "BootMode",
-    ] {
-        assert!(
-            names.contains(&expected),
-            "{expected} missing from {names:?}"
-        );
+    for expected in ["ImageName", "Description", "DiskDeviceMapping.2.DiskImageSize", "BootMode"] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
     assert!(names.iter().any(|n| n.starts_with("Tag.")), "{names:?}");
     assert!(found.iter().all(|e| !e.en.is_empty() && !e.zh.is_empty()));
@@ -101,14 +90,8 @@ fn create_and_modify_use_the_same_names_as_the_table() {
         tag: vec![Tag::new("team", "images")],
         ..Default::default()
     };
-    assert_eq!(
-        errors(Operation::EcsCreateImage, &create, &Context::default()),
-        vec![]
-    );
-    let empty = ecs::CreateImage {
-        region_id: "cn-hangzhou".into(),
-        ..Default::default()
-    };
+    assert_eq!(errors(Operation::EcsCreateImage, &create, &Context::default()), vec![]);
+    let empty = ecs::CreateImage { region_id: "cn-hangzhou".into(), ..Default::default() };
     assert!(
         !errors(Operation::EcsCreateImage, &empty, &Context::default()).is_empty(),
         "a source is required"
@@ -119,20 +102,10 @@ fn create_and_modify_use_the_same_names_as_the_table() {
         image_id: "m-bp18ygjuqnwhechc".into(),
         image_family: Some("daily.v2".into()),
         status: Some(ImageStatus::Deprecated),
-        features: Some(FeatureParams {
-            nvme_support: None,
-            imds_support: Some(ImdsSupport::V1),
-        }),
+        features: Some(FeatureParams { nvme_support: None, imds_support: Some(ImdsSupport::V1) }),
         ..Default::default()
     };
-    assert_eq!(
-        errors(
-            Operation::EcsModifyImageAttribute,
-            &modify,
-            &Context::default()
-        ),
-        vec![]
-    );
+    assert_eq!(errors(Operation::EcsModifyImageAttribute, &modify, &Context::default()), vec![]);
     let ctx = Context {
         current_imds_support: Some("v2".into()),
         image_is_shared: Some(true),
@@ -140,14 +113,8 @@ fn create_and_modify_use_the_same_names_as_the_table() {
     };
     let names_owned = errors(Operation::EcsModifyImageAttribute, &modify, &ctx);
     let names = fields(&names_owned);
-    assert!(
-        names.contains(&"Features.ImdsSupport"),
-        "IMDS v2→v1 refused: {names:?}"
-    );
-    assert!(
-        names.contains(&"Status"),
-        "deprecating a shared image refused: {names:?}"
-    );
+    assert!(names.contains(&"Features.ImdsSupport"), "IMDS v2→v1 refused: {names:?}");
+    assert!(names.contains(&"Status"), "deprecating a shared image refused: {names:?}");
 }
 
 #[test]
@@ -157,19 +124,11 @@ fn ehpc_and_ens_json_parameters_are_checked_inside() {
         name: "app-image".into(),
         image_type: Some(ehpc::ImageType::Vm),
         image_version: Some("V1.0".into()),
-        vm_image_spec: Some(JsonString(ehpc::VmImageSpec {
-            image_id: "m-bp1akkkr1rkxtb".into(),
-        })),
+        vm_image_spec: Some(JsonString(ehpc::VmImageSpec { image_id: "m-bp1akkkr1rkxtb".into() })),
         ..Default::default()
     };
-    assert_eq!(
-        errors(Operation::EhpcAddImage, &vm, &Context::default()),
-        vec![]
-    );
-    let missing_spec = ehpc::AddImage {
-        vm_image_spec: None,
-        ..vm.clone()
-    };
+    assert_eq!(errors(Operation::EhpcAddImage, &vm, &Context::default()), vec![]);
+    let missing_spec = ehpc::AddImage { vm_image_spec: None, ..vm.clone() };
     assert!(!errors(Operation::EhpcAddImage, &missing_spec, &Context::default()).is_empty());
 
     let ens_import = ens::ImportImage {
@@ -181,20 +140,7 @@ fn ehpc_and_ens_json_parameters_are_checked_inside() {
         }])),
         ..Default::default()
     };
-    assert_eq!(
-        errors(Operation::EnsImportImage, &ens_import, &Context::default()),
-        vec![]
-    );
-    let bad_name = ens::ImportImage {
-        image_name: "1-starts-with-digit".into(),
-        ..ens_import
-    };
-    assert_eq!(
-        fields(&errors(
-            Operation::EnsImportImage,
-            &bad_name,
-            &Context::default()
-        )),
-        vec!["ImageName"]
-    );
+    assert_eq!(errors(Operation::EnsImportImage, &ens_import, &Context::default()), vec![]);
+    let bad_name = ens::ImportImage { image_name: "1-starts-with-digit".into(), ..ens_import };
+    assert_eq!(fields(&errors(Operation::EnsImportImage, &bad_name, &Context::default())), vec!["ImageName"]);
 }

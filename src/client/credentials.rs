@@ -11,16 +11,13 @@ use crate::secret::Credential;
 pub enum CredentialError {
     #[error("no credentials are configured for this profile")]
     Missing,
-    #[error(
-        "these credentials cannot be refreshed; sign in again with a new AccessKey or STS token"
-    )]
+    #[error("these credentials cannot be refreshed; sign in again with a new AccessKey or STS token")]
     NotRefreshable,
     #[error("refreshing credentials failed: {0}")]
     RefreshFailed(String),
 }
 
-pub type RefreshFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<Credential, CredentialError>> + Send + 'a>>;
+pub type RefreshFuture<'a> = Pin<Box<dyn Future<Output = Result<Credential, CredentialError>> + Send + 'a>>;
 
 /// A source of credentials. `current` is called for every attempt (cheap); `refresh` when the
 /// server says an STS token expired, or before it expires during long jobs.

@@ -34,22 +34,13 @@ impl Endpoint {
     /// other plain-HTTP hosts only with `allow_insecure_http`.
     pub fn parse(input: &str, allow_insecure_http: bool) -> Result<Self, EndpointError> {
         let input = input.trim();
-        let with_scheme = if input.contains("://") {
-            input.to_owned()
-        } else {
-            format!("https://{input}")
-        };
-        let url = Url::parse(&with_scheme).map_err(|e| EndpointError::Malformed {
-            url: input.to_owned(),
-            reason: e.to_string(),
-        })?;
+        let with_scheme = if input.contains("://") { input.to_owned() } else { format!("https://{input}") };
+        let url = Url::parse(&with_scheme)
+            .map_err(|e| EndpointError::Malformed { url: input.to_owned(), reason: e.to_string() })?;
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| EndpointError::Malformed {
-                url: input.to_owned(),
-                reason: "no host".to_owned(),
-            })?
+            .ok_or_else(|| EndpointError::Malformed { url: input.to_owned(), reason: "no host".to_owned() })?
             .to_owned();
         match url.scheme() {
             "https" => {}
@@ -100,10 +91,7 @@ impl Endpoint {
 fn is_loopback_host(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     bare.eq_ignore_ascii_case("localhost")
-        || bare
-            .parse::<IpAddr>()
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false)
+        || bare.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
 }
 
 /// The public endpoint of a product in a region.
@@ -137,10 +125,7 @@ pub enum RequestStyle {
     /// The route style of the Apsara Stack reference pages: `POST /apsara/route/{Product}/{Action}`
     /// with parameters in a form body, RPC-SHA1 signed. No public source pins this style down,
     /// so the path template is configurable (`{product}` and `{action}` are substituted).
-    ApsaraRoute {
-        path_template: String,
-        tenancy: Tenancy,
-    },
+    ApsaraRoute { path_template: String, tenancy: Tenancy },
 }
 
 pub const DEFAULT_APSARA_ROUTE: &str = "/apsara/route/{product}/{action}";
@@ -183,11 +168,7 @@ pub struct RetryConfig {
 
 impl Default for RetryConfig {
     fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            base_delay_ms: 200,
-            max_delay_ms: 20_000,
-        }
+        Self { max_attempts: 5, base_delay_ms: 200, max_delay_ms: 20_000 }
     }
 }
 
@@ -232,14 +213,8 @@ impl Profile {
     }
 
     /// Endpoint for `product`, for a call in `region_id` (falls back to the profile's region).
-    pub fn endpoint_for(
-        &self,
-        product: Product,
-        region_id: Option<&str>,
-    ) -> Result<Endpoint, EndpointError> {
-        let region = region_id
-            .filter(|r| !r.is_empty())
-            .unwrap_or(&self.region_id);
+    pub fn endpoint_for(&self, product: Product, region_id: Option<&str>) -> Result<Endpoint, EndpointError> {
+        let region = region_id.filter(|r| !r.is_empty()).unwrap_or(&self.region_id);
         let url = self
             .product_endpoints
             .get(&product)
@@ -250,13 +225,8 @@ impl Profile {
     }
 
     pub fn oss_endpoint_for(&self, region_id: Option<&str>) -> Result<Endpoint, EndpointError> {
-        let region = region_id
-            .filter(|r| !r.is_empty())
-            .unwrap_or(&self.region_id);
-        let url = self
-            .oss_endpoint
-            .clone()
-            .unwrap_or_else(|| default_oss_endpoint(region, false));
+        let region = region_id.filter(|r| !r.is_empty()).unwrap_or(&self.region_id);
+        let url = self.oss_endpoint.clone().unwrap_or_else(|| default_oss_endpoint(region, false));
         Endpoint::parse(&url, self.allow_insecure_http)
     }
 
@@ -281,78 +251,41 @@ mod tests {
             "https://ecs.cn-hangzhou.aliyuncs.com/"
         );
         assert_eq!(
-            p.endpoint_for(Product::Ecs, Some("ap-southeast-1"))
-                .unwrap()
-                .host(),
+            p.endpoint_for(Product::Ecs, Some("ap-southeast-1")).unwrap().host(),
             "ecs.ap-southeast-1.aliyuncs.com"
         );
         assert_eq!(
             p.endpoint_for(Product::EhpcInstant, None).unwrap().host(),
             "ehpcinstant.cn-hangzhou.aliyuncs.com"
         );
-        assert_eq!(
-            p.endpoint_for(Product::Ens, Some("cn-beijing"))
-                .unwrap()
-                .host(),
-            "ens.aliyuncs.com"
-        );
-        assert_eq!(
-            p.oss_endpoint_for(None).unwrap().host(),
-            "oss-cn-hangzhou.aliyuncs.com"
-        );
-        assert_eq!(
-            default_oss_endpoint("cn-beijing", true),
-            "https://oss-cn-beijing-internal.aliyuncs.com"
-        );
+        assert_eq!(p.endpoint_for(Product::Ens, Some("cn-beijing")).unwrap().host(), "ens.aliyuncs.com");
+        assert_eq!(p.oss_endpoint_for(None).unwrap().host(), "oss-cn-hangzhou.aliyuncs.com");
+        assert_eq!(default_oss_endpoint("cn-beijing", true), "https://oss-cn-beijing-internal.aliyuncs.com");
     }
 
     #[test]
     fn overrides_take_precedence() {
         let mut p = Profile::new("p", "cn-hangzhou");
         p.endpoint = Some("https://gateway.example.com".into());
-        p.product_endpoints
-            .insert(Product::Ens, "ens.internal.example".into());
-        assert_eq!(
-            p.endpoint_for(Product::Ecs, None).unwrap().host(),
-            "gateway.example.com"
-        );
+        p.product_endpoints.insert(Product::Ens, "ens.internal.example".into());
+        assert_eq!(p.endpoint_for(Product::Ecs, None).unwrap().host(), "gateway.example.com");
         let ens = p.endpoint_for(Product::Ens, None).unwrap();
-        assert_eq!(
-            (ens.scheme(), ens.host()),
-            ("https", "ens.internal.example")
-        );
+        assert_eq!((ens.scheme(), ens.host()), ("https", "ens.internal.example"));
     }
 
     #[test]
     fn plain_http_only_for_loopback_unless_allowed() {
-        for ok in [
-            "http://127.0.0.1:8080",
-            "http://localhost:9",
-            "http://[::1]:80",
-            "https://ecs.example.com",
-        ] {
+        for ok in
+            ["http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:80", "https://ecs.example.com"]
+        {
             assert!(Endpoint::parse(ok, false).is_ok(), "{ok}");
         }
         let err = Endpoint::parse("http://ecs.cn-hangzhou.aliyuncs.com", false).unwrap_err();
-        assert_eq!(
-            err,
-            EndpointError::InsecureHttp {
-                host: "ecs.cn-hangzhou.aliyuncs.com".into()
-            }
-        );
-        assert!(
-            err.to_string()
-                .contains("refusing plain HTTP to ecs.cn-hangzhou.aliyuncs.com")
-        );
+        assert_eq!(err, EndpointError::InsecureHttp { host: "ecs.cn-hangzhou.aliyuncs.com".into() });
+        assert!(err.to_string().contains("refusing plain HTTP to ecs.cn-hangzhou.aliyuncs.com"));
         assert!(Endpoint::parse("http://10.0.0.5", true).is_ok());
-        assert!(matches!(
-            Endpoint::parse("ftp://x", false),
-            Err(EndpointError::UnsupportedScheme { .. })
-        ));
-        assert!(matches!(
-            Endpoint::parse("https://", false),
-            Err(EndpointError::Malformed { .. })
-        ));
+        assert!(matches!(Endpoint::parse("ftp://x", false), Err(EndpointError::UnsupportedScheme { .. })));
+        assert!(matches!(Endpoint::parse("https://", false), Err(EndpointError::Malformed { .. })));
     }
 
     #[test]
@@ -360,22 +293,14 @@ mod tests {
         let e = Endpoint::parse("http://127.0.0.1:8080/asapi/v3/", false).unwrap();
         assert_eq!(e.host_header(), "127.0.0.1:8080");
         assert_eq!(e.base_path(), "/asapi/v3");
-        assert_eq!(
-            Endpoint::parse("https://ecs.x.com:443", false)
-                .unwrap()
-                .host_header(),
-            "ecs.x.com"
-        );
+        assert_eq!(Endpoint::parse("https://ecs.x.com:443", false).unwrap().host_header(), "ecs.x.com");
     }
 
     #[test]
     fn apsara_styles_force_rpc_sha1_and_send_tenancy() {
         let mut p = Profile::new("p", "cn-qingdao-env17-d01");
         assert_eq!(p.effective_rpc_signature(), RpcSignature::Acs3);
-        let tenancy = Tenancy {
-            organization_id: Some("26".into()),
-            ..Tenancy::default()
-        };
+        let tenancy = Tenancy { organization_id: Some("26".into()), ..Tenancy::default() };
         p.style = RequestStyle::Asapi(tenancy.clone());
         assert_eq!(p.effective_rpc_signature(), RpcSignature::RpcSha1);
         let headers = tenancy.headers(Product::Ecs);

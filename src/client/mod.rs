@@ -39,28 +39,13 @@ pub enum ClientError {
     #[error("could not build the request parameters: {0}")]
     Params(#[from] ParamsError),
     #[error("network error calling {action} at {host}: {message}")]
-    Transport {
-        action: String,
-        host: String,
-        message: String,
-    },
+    Transport { action: String, host: String, message: String },
     #[error(
         "{action}: unexpected response (HTTP {status}) that could not be read: {reason}; body starts with {snippet:?}"
     )]
-    Decode {
-        action: String,
-        status: u16,
-        reason: String,
-        snippet: String,
-    },
-    #[error(
-        "{action}: the list reports {total} items, more than ImageDesk will page through ({limit})"
-    )]
-    TooManyPages {
-        action: String,
-        total: u64,
-        limit: u64,
-    },
+    Decode { action: String, status: u16, reason: String, snippet: String },
+    #[error("{action}: the list reports {total} items, more than ImageDesk will page through ({limit})")]
+    TooManyPages { action: String, total: u64, limit: u64 },
     #[error("could not start the HTTP client: {0}")]
     Setup(String),
 }
@@ -102,10 +87,7 @@ pub struct RawResponse {
 }
 
 impl Client {
-    pub fn new(
-        profile: Profile,
-        credentials: Arc<dyn CredentialProvider>,
-    ) -> Result<Self, ClientError> {
+    pub fn new(profile: Profile, credentials: Arc<dyn CredentialProvider>) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_millis(profile.connect_timeout_ms))
             .timeout(Duration::from_millis(profile.request_timeout_ms))
@@ -113,12 +95,7 @@ impl Client {
             .build()
             .map_err(|e| ClientError::Setup(e.to_string()))?;
         Ok(Self {
-            inner: Arc::new(Inner {
-                http,
-                profile,
-                credentials,
-                clock_offset_secs: AtomicI64::new(0),
-            }),
+            inner: Arc::new(Inner { http, profile, credentials, clock_offset_secs: AtomicI64::new(0) }),
         })
     }
 
@@ -133,19 +110,14 @@ impl Client {
 
     /// Call one operation. A missing ClientToken is generated here once, so every retry of this
     /// logical call carries the same token.
-    pub async fn call<O: RpcOperation>(
-        &self,
-        mut operation: O,
-    ) -> Result<O::Response, ClientError> {
+    pub async fn call<O: RpcOperation>(&self, mut operation: O) -> Result<O::Response, ClientError> {
         if let Some(token) = operation.client_token_mut()
             && token.as_deref().is_none_or(str::is_empty)
         {
             *token = Some(Self::new_client_token());
         }
         let params = operation.to_params()?;
-        let raw = self
-            .call_raw(O::PRODUCT, O::ACTION, operation.region_id(), &params)
-            .await?;
+        let raw = self.call_raw(O::PRODUCT, O::ACTION, operation.region_id(), &params).await?;
         serde_json::from_slice(&raw.body).map_err(|e| ClientError::Decode {
             action: O::ACTION.to_owned(),
             status: raw.status,
@@ -156,10 +128,7 @@ impl Client {
 
     /// Read every page of a list: page 1 first (for the total), then the rest concurrently
     /// (at most `page_concurrency` at once), returned in page order.
-    pub async fn list_all<O: PagedOperation>(
-        &self,
-        operation: O,
-    ) -> Result<Vec<O::Item>, ClientError> {
+    pub async fn list_all<O: PagedOperation>(&self, operation: O) -> Result<Vec<O::Item>, ClientError> {
         let size = O::MAX_PAGE_SIZE.max(1);
         let mut first = operation.clone();
         first.set_page(1, size);
@@ -204,15 +173,10 @@ impl Client {
         let endpoint = &endpoint;
         let ((status, body), attempts) = self
             .with_retries(action, &endpoint.host_header(), |credential| async move {
-                self.attempt(product, action, region_id, params, endpoint, &credential)
-                    .await
+                self.attempt(product, action, region_id, params, endpoint, &credential).await
             })
             .await?;
-        Ok(RawResponse {
-            status,
-            body,
-            attempts,
-        })
+        Ok(RawResponse { status, body, attempts })
     }
 
     /// The retry loop shared by RPC and OSS calls: `send` makes one freshly signed attempt with
@@ -237,21 +201,13 @@ impl Client {
             let (decision, error, server_date, retry_after) = match send(credential.clone()).await {
                 Ok(value) => return Ok((value, attempt)),
                 Err(AttemptError::Transport(message)) => {
-                    let e = ClientError::Transport {
-                        action: action.to_owned(),
-                        host: host.to_owned(),
-                        message,
-                    };
+                    let e =
+                        ClientError::Transport { action: action.to_owned(), host: host.to_owned(), message };
                     (Retry::Backoff, e, None, None)
                 }
                 Err(AttemptError::Api { error, server_date }) => {
                     let retry_after = error.retry_after;
-                    (
-                        error.advice().retry,
-                        ClientError::Api(error),
-                        server_date,
-                        retry_after,
-                    )
+                    (error.advice().retry, ClientError::Api(error), server_date, retry_after)
                 }
             };
             if attempt >= max_attempts {
@@ -274,14 +230,8 @@ impl Client {
                     resynced = true;
                     if let Some(server) = server_date {
                         let offset = (server - Utc::now()).num_seconds();
-                        self.inner
-                            .clock_offset_secs
-                            .store(offset, Ordering::Relaxed);
-                        tracing::warn!(
-                            action,
-                            offset,
-                            "local clock differs from the server; compensating"
-                        );
+                        self.inner.clock_offset_secs.store(offset, Ordering::Relaxed);
+                        tracing::warn!(action, offset, "local clock differs from the server; compensating");
                     }
                 }
                 Retry::RefreshCredentials => {
@@ -314,17 +264,11 @@ impl Client {
             self.now(),
             &sign::new_nonce(),
         );
-        let response = request
-            .send()
-            .await
-            .map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?;
+        let response = request.send().await.map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?
-            .to_vec();
+        let body =
+            response.bytes().await.map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?.to_vec();
         let retry_after = header(&headers, "x-acs-retry-after")
             .or_else(|| header(&headers, "retry-after"))
             .and_then(|v| parse_retry_after(&v));
@@ -334,10 +278,7 @@ impl Client {
         if (200..300).contains(&status) {
             if let Some(mut error) = decode_success_body_failure(status, &body) {
                 error.retry_after = retry_after;
-                return Err(AttemptError::Api {
-                    error: Box::new(error),
-                    server_date,
-                });
+                return Err(AttemptError::Api { error: Box::new(error), server_date });
             }
             return Ok((status, body));
         }
@@ -352,17 +293,11 @@ impl Client {
                 Service::Pop,
                 status,
                 code,
-                format!(
-                    "HTTP {status} without an error document: {}",
-                    snippet(&body)
-                ),
+                format!("HTTP {status} without an error document: {}", snippet(&body)),
             )
         });
         error.retry_after = retry_after;
-        Err(AttemptError::Api {
-            error: Box::new(error),
-            server_date,
-        })
+        Err(AttemptError::Api { error: Box::new(error), server_date })
     }
 
     /// One signed attempt. Pure except for the HTTP client handle.
@@ -385,9 +320,8 @@ impl Client {
             (RequestStyle::Rpc, RpcSignature::Acs3) => {
                 // SDK form: POST, every parameter in the query, empty body.
                 let host = endpoint.host_header();
-                let headers = acs3::request_headers(
-                    &host, action, version, b"", None, credential, time, nonce,
-                );
+                let headers =
+                    acs3::request_headers(&host, action, version, b"", None, credential, time, nonce);
                 let pairs = || headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
                 let names = acs3::default_signed_header_names(pairs());
                 let signed = acs3::sign(
@@ -429,19 +363,14 @@ impl Client {
                             base => base.to_owned(),
                         }
                     }
-                    RequestStyle::ApsaraRoute {
-                        path_template,
-                        tenancy,
-                    } => {
+                    RequestStyle::ApsaraRoute { path_template, tenancy } => {
                         extra_headers = tenancy.headers(product);
-                        let route = path_template
-                            .replace("{product}", product.code())
-                            .replace("{action}", action);
+                        let route =
+                            path_template.replace("{product}", product.code()).replace("{action}", action);
                         format!("{}{}", endpoint.base_path(), route)
                     }
                 };
-                let (all, _signed) =
-                    rpc::sign_params("POST", action, version, &api, credential, time, nonce);
+                let (all, _signed) = rpc::sign_params("POST", action, version, &api, credential, time, nonce);
                 let mut builder = http
                     .post(endpoint.url_for(&path))
                     .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -457,17 +386,11 @@ impl Client {
 
 pub(crate) enum AttemptError {
     Transport(String),
-    Api {
-        error: Box<ApiError>,
-        server_date: Option<DateTime<Utc>>,
-    },
+    Api { error: Box<ApiError>, server_date: Option<DateTime<Utc>> },
 }
 
 pub(crate) fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 pub(crate) fn describe_reqwest(error: &reqwest::Error) -> String {
@@ -488,9 +411,7 @@ fn snippet(body: &[u8]) -> String {
 
 /// Exponential backoff with "equal jitter": half the capped delay plus a random half.
 pub fn backoff_delay(config: &RetryConfig, attempt: u32) -> Duration {
-    let exp = config
-        .base_delay_ms
-        .saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
+    let exp = config.base_delay_ms.saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
     let capped = exp.min(config.max_delay_ms).max(1);
     let half = capped / 2;
     Duration::from_millis(half + rand::random_range(0..=capped - half))
@@ -502,11 +423,7 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_stays_capped() {
-        let config = RetryConfig {
-            max_attempts: 10,
-            base_delay_ms: 100,
-            max_delay_ms: 1000,
-        };
+        let config = RetryConfig { max_attempts: 10, base_delay_ms: 100, max_delay_ms: 1000 };
         for _ in 0..50 {
             let d1 = backoff_delay(&config, 1).as_millis();
             let d3 = backoff_delay(&config, 3).as_millis();

@@ -35,10 +35,7 @@ pub struct OssResponse {
 
 impl OssResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -54,23 +51,12 @@ pub fn object_url(
     let mut url = match bucket {
         None => endpoint.url_for("/"),
         Some(b) if path_style => endpoint.url_for(&format!("/{}/{}", pe(b), pe_path(key))),
-        Some(b) => format!(
-            "{}://{b}.{}/{}",
-            endpoint.scheme(),
-            endpoint.host_header(),
-            pe_path(key)
-        ),
+        Some(b) => format!("{}://{b}.{}/{}", endpoint.scheme(), endpoint.host_header(), pe_path(key)),
     };
     if !query.is_empty() {
         let encoded: Vec<String> = query
             .iter()
-            .map(|(k, v)| {
-                if v.is_empty() {
-                    pe(k)
-                } else {
-                    format!("{}={}", pe(k), pe(v))
-                }
-            })
+            .map(|(k, v)| if v.is_empty() { pe(k) } else { format!("{}={}", pe(k), pe(v)) })
             .collect();
         url.push('?');
         url.push_str(&encoded.join("&"));
@@ -85,33 +71,19 @@ impl Client {
         region_id: Option<&str>,
         request: &OssRequest,
     ) -> Result<OssResponse, ClientError> {
-        let method = Method::from_bytes(request.method.as_bytes()).map_err(|_| {
-            ClientError::Setup(format!("{:?} is not an HTTP method", request.method))
-        })?;
+        let method = Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| ClientError::Setup(format!("{:?} is not an HTTP method", request.method)))?;
         let endpoint = self.inner.profile.oss_endpoint_for(region_id)?;
-        let region = region_id
-            .filter(|r| !r.is_empty())
-            .unwrap_or(&self.inner.profile.region_id)
-            .to_owned();
-        let action = format!(
-            "OSS {} /{}/{}",
-            request.method,
-            request.bucket.as_deref().unwrap_or(""),
-            request.key
-        );
+        let region = region_id.filter(|r| !r.is_empty()).unwrap_or(&self.inner.profile.region_id).to_owned();
+        let action =
+            format!("OSS {} /{}/{}", request.method, request.bucket.as_deref().unwrap_or(""), request.key);
         let (endpoint, region, method) = (&endpoint, region.as_str(), &method);
         let ((status, headers, body), attempts) = self
             .with_retries(&action, &endpoint.host_header(), |credential| async move {
-                self.oss_attempt(endpoint, region, method, request, &credential, self.now())
-                    .await
+                self.oss_attempt(endpoint, region, method, request, &credential, self.now()).await
             })
             .await?;
-        Ok(OssResponse {
-            status,
-            headers,
-            body,
-            attempts,
-        })
+        Ok(OssResponse { status, headers, body, attempts })
     }
 
     async fn oss_attempt(
@@ -154,17 +126,8 @@ impl Client {
                 oss_v4::sign(&signing, credential).authorization
             }
         };
-        let url = object_url(
-            endpoint,
-            request.bucket.as_deref(),
-            &request.key,
-            &request.query,
-        );
-        let mut builder = self
-            .inner
-            .http
-            .request(method.clone(), url)
-            .header("authorization", authorization);
+        let url = object_url(endpoint, request.bucket.as_deref(), &request.key, &request.query);
+        let mut builder = self.inner.http.request(method.clone(), url).header("authorization", authorization);
         for (k, v) in &headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
@@ -175,32 +138,20 @@ impl Client {
             .map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?;
         let status = response.status().as_u16();
         let response_headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?;
+        let body = response.bytes().await.map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?;
         if (200..300).contains(&status) {
             let pairs = response_headers
                 .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
+                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
                 .collect();
             return Ok((status, pairs, body));
         }
         let mut error = decode_oss_error(status, &body, |name| header(&response_headers, name));
-        error.retry_after =
-            header(&response_headers, "retry-after").and_then(|v| parse_retry_after(&v));
+        error.retry_after = header(&response_headers, "retry-after").and_then(|v| parse_retry_after(&v));
         let server_date = header(&response_headers, "date")
             .and_then(|d| DateTime::parse_from_rfc2822(&d).ok())
             .map(|d| d.with_timezone(&Utc));
-        Err(AttemptError::Api {
-            error: Box::new(error),
-            server_date,
-        })
+        Err(AttemptError::Api { error: Box::new(error), server_date })
     }
 }
 
@@ -210,10 +161,7 @@ mod tests {
 
     #[test]
     fn addressing_is_virtual_host_for_dns_and_path_style_for_ips() {
-        let q = vec![
-            ("partNumber".to_owned(), "1".to_owned()),
-            ("uploadId".to_owned(), "U 1".to_owned()),
-        ];
+        let q = vec![("partNumber".to_owned(), "1".to_owned()), ("uploadId".to_owned(), "U 1".to_owned())];
         let dns = Endpoint::parse("https://oss-cn-hangzhou.aliyuncs.com", false).unwrap();
         assert_eq!(
             object_url(&dns, Some("bkt"), "images/a b+c.qcow2", &q),
@@ -221,17 +169,9 @@ mod tests {
         );
         let ip = Endpoint::parse("http://127.0.0.1:9000", false).unwrap();
         assert_eq!(
-            object_url(
-                &ip,
-                Some("bkt"),
-                "k",
-                &[("uploads".to_owned(), String::new())]
-            ),
+            object_url(&ip, Some("bkt"), "k", &[("uploads".to_owned(), String::new())]),
             "http://127.0.0.1:9000/bkt/k?uploads"
         );
-        assert_eq!(
-            object_url(&dns, None, "", &[]),
-            "https://oss-cn-hangzhou.aliyuncs.com/"
-        );
+        assert_eq!(object_url(&dns, None, "", &[]), "https://oss-cn-hangzhou.aliyuncs.com/");
     }
 }

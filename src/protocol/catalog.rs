@@ -122,14 +122,7 @@ const fn e(
     en: &'static str,
     zh: &'static str,
 ) -> ErrorInfo {
-    ErrorInfo {
-        code,
-        http_status,
-        retry,
-        field,
-        en,
-        zh,
-    }
+    ErrorInfo { code, http_status, retry, field, en, zh }
 }
 
 static CATALOG: &[ErrorInfo] = &[
@@ -1403,9 +1396,7 @@ fn family_advice(code: &str, from_message: Option<String>) -> Option<Advice> {
                 format!(
                     "The value of {f} is not valid. Correct it according to the field's rules (length, allowed characters, allowed values) and submit again."
                 ),
-                format!(
-                    "参数 {f} 的取值无效。请按该字段的规则(长度、允许的字符、可选值)修改后重新提交。"
-                ),
+                format!("参数 {f} 的取值无效。请按该字段的规则(长度、允许的字符、可选值)修改后重新提交。"),
             ),
             None => (
                 format!(
@@ -1459,9 +1450,7 @@ fn family_advice(code: &str, from_message: Option<String>) -> Option<Advice> {
             format!(
                 "A quota was exceeded ({code}). Delete resources you no longer need or request a higher quota in the Quota Center, then try again."
             ),
-            format!(
-                "超出配额限制({code})。请删除不再需要的资源,或在配额中心申请提高配额,然后重试。"
-            ),
+            format!("超出配额限制({code})。请删除不再需要的资源,或在配额中心申请提高配额,然后重试。"),
         ));
     }
     // ECS spells it both ways on the wire.
@@ -1520,24 +1509,11 @@ fn family_advice(code: &str, from_message: Option<String>) -> Option<Advice> {
     None
 }
 
-fn generic_advice(
-    code: &str,
-    http_status: u16,
-    server_message: &str,
-    field: Option<String>,
-) -> Advice {
-    let retry = if http_status == 429 || http_status >= 500 {
-        Retry::Backoff
-    } else {
-        Retry::Never
-    };
+fn generic_advice(code: &str, http_status: u16, server_message: &str, field: Option<String>) -> Advice {
+    let retry = if http_status == 429 || http_status >= 500 { Retry::Backoff } else { Retry::Never };
     let shown = if code.is_empty() { "(no code)" } else { code };
     let message = server_message.trim();
-    let detail = if message.is_empty() {
-        String::new()
-    } else {
-        format!(": {message}")
-    };
+    let detail = if message.is_empty() { String::new() } else { format!(": {message}") };
     let (en, zh) = if retry.is_retryable() {
         (
             format!(
@@ -1557,13 +1533,7 @@ fn generic_advice(
             ),
         )
     };
-    Advice {
-        code: code.to_owned(),
-        retry,
-        field,
-        en,
-        zh,
-    }
+    Advice { code: code.to_owned(), retry, field, en, zh }
 }
 
 /// Find the parameter a server message names: a quoted name (`"RegionId"`, also with curly quotes as
@@ -1571,21 +1541,14 @@ fn generic_advice(
 fn field_from_message(message: &str) -> Option<String> {
     let is_quote = |c: char| matches!(c, '"' | '\u{201C}' | '\u{201D}');
     // Odd segments of a split on quotes are the quoted texts.
-    let quoted = message
-        .split(is_quote)
-        .skip(1)
-        .step_by(2)
-        .find_map(param_name);
+    let quoted = message.split(is_quote).skip(1).step_by(2).find_map(param_name);
     if quoted.is_some() {
         return quoted;
     }
     let mut words = message.split_whitespace();
     while let Some(word) = words.next() {
         if word.eq_ignore_ascii_case("parameter") || word.eq_ignore_ascii_case("field") {
-            let next = words
-                .clone()
-                .next()
-                .map(|w| w.trim_end_matches(['.', ',', ';', ':']));
+            let next = words.clone().next().map(|w| w.trim_end_matches(['.', ',', ';', ':']));
             // Unquoted: demand a capital first letter so English words ("is", "description") are skipped.
             if let Some(name) = next.filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()))
                 && let Some(found) = param_name(name)
@@ -1603,16 +1566,9 @@ fn param_name(text: &str) -> Option<String> {
     let valid = !text.is_empty()
         && text.len() <= 128
         && text.starts_with(|c: char| c.is_ascii_alphabetic())
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         && !text.split('.').any(str::is_empty);
-    valid.then(|| {
-        text.split('.')
-            .map(|seg| if seg == "n" { "N" } else { seg })
-            .collect::<Vec<_>>()
-            .join(".")
-    })
+    valid.then(|| text.split('.').map(|seg| if seg == "n" { "N" } else { seg }).collect::<Vec<_>>().join("."))
 }
 
 /// `InvalidKeyPairName` -> `KeyPairName`; `SnapshotId` stays.
@@ -1820,11 +1776,7 @@ mod tests {
     #[test]
     fn catalog_holds_exactly_the_documented_codes() {
         let documented: BTreeSet<&str> = DOCUMENTED.iter().copied().collect();
-        assert_eq!(
-            documented.len(),
-            DOCUMENTED.len(),
-            "test list has duplicates"
-        );
+        assert_eq!(documented.len(), DOCUMENTED.len(), "test list has duplicates");
         let catalogued: BTreeSet<&str> = all().iter().map(|i| i.code).collect();
         let missing: Vec<_> = documented.difference(&catalogued).collect();
         let extra: Vec<_> = catalogued.difference(&documented).collect();
@@ -1850,11 +1802,7 @@ mod tests {
         for info in all() {
             assert!(info.en.len() >= 40, "{}: en too short", info.code);
             assert!(info.zh.chars().count() >= 10, "{}: zh too short", info.code);
-            assert!(
-                !info.en.chars().any(is_cjk),
-                "{}: en contains CJK",
-                info.code
-            );
+            assert!(!info.en.chars().any(is_cjk), "{}: en contains CJK", info.code);
             assert!(info.zh.chars().any(is_cjk), "{}: zh lacks CJK", info.code);
             assert_ne!(info.en, info.code);
         }
@@ -1870,38 +1818,17 @@ mod tests {
                 assert!((400..600).contains(status), "{}: {status}", info.code);
             }
         }
-        assert_eq!(
-            lookup("InvalidRegionId.NotFound").map(|i| i.http_status),
-            Some(&[400, 404][..])
-        );
-        assert_eq!(
-            lookup("NoPermission").map(|i| i.http_status),
-            Some(&[403, 400][..])
-        );
-        assert_eq!(
-            lookup("SignatureDoesNotMatch").map(|i| i.http_status),
-            Some(&[400, 403][..])
-        );
-        assert_eq!(
-            lookup("NotAuthorized").map(|i| i.http_status),
-            Some(&[407][..])
-        );
-        assert_eq!(
-            lookup("MissingContentLength").map(|i| i.http_status),
-            Some(&[411][..])
-        );
+        assert_eq!(lookup("InvalidRegionId.NotFound").map(|i| i.http_status), Some(&[400, 404][..]));
+        assert_eq!(lookup("NoPermission").map(|i| i.http_status), Some(&[403, 400][..]));
+        assert_eq!(lookup("SignatureDoesNotMatch").map(|i| i.http_status), Some(&[400, 403][..]));
+        assert_eq!(lookup("NotAuthorized").map(|i| i.http_status), Some(&[407][..]));
+        assert_eq!(lookup("MissingContentLength").map(|i| i.http_status), Some(&[411][..]));
         assert_eq!(
             lookup("InvalidParameter.FeaturesImdsSupport").and_then(|i| i.field),
             Some("Features.ImdsSupport")
         );
-        assert_eq!(
-            lookup("ImageFamilyQuotaFull").and_then(|i| i.field),
-            Some("ImageFamily")
-        );
-        assert_eq!(
-            lookup("IdempotenceParamNotMatch").and_then(|i| i.field),
-            Some("ClientToken")
-        );
+        assert_eq!(lookup("ImageFamilyQuotaFull").and_then(|i| i.field), Some("ImageFamily"));
+        assert_eq!(lookup("IdempotenceParamNotMatch").and_then(|i| i.field), Some("ClientToken"));
     }
 
     #[test]
@@ -1926,27 +1853,17 @@ mod tests {
             ("RequestTimeTooSkewed", Retry::ResignFreshTime),
             ("InvalidSecurityToken.Expired", Retry::RefreshCredentials),
             ("InvalidSecurityToken.Malformed", Retry::RefreshCredentials),
-            (
-                "InvalidSecurityToken.MismatchWithAccessKey",
-                Retry::RefreshCredentials,
-            ),
+            ("InvalidSecurityToken.MismatchWithAccessKey", Retry::RefreshCredentials),
             ("SecurityTokenExpired", Retry::RefreshCredentials),
         ]
         .into_iter()
         .collect();
-        let actual: BTreeMap<&str, Retry> = all()
-            .iter()
-            .filter(|i| i.retry.is_retryable())
-            .map(|i| (i.code, i.retry))
-            .collect();
+        let actual: BTreeMap<&str, Retry> =
+            all().iter().filter(|i| i.retry.is_retryable()).map(|i| (i.code, i.retry)).collect();
         assert_eq!(actual, expected);
-        for code in [
-            "SignatureDoesNotMatch",
-            "InvalidParameter",
-            "Forbidden.RAM",
-            "DryRunOperation",
-            "DbError",
-        ] {
+        for code in
+            ["SignatureDoesNotMatch", "InvalidParameter", "Forbidden.RAM", "DryRunOperation", "DbError"]
+        {
             assert_eq!(lookup(code).map(|i| i.retry), Some(Retry::Never), "{code}");
         }
     }
@@ -1954,12 +1871,7 @@ mod tests {
     #[test]
     fn retry_is_retryable() {
         assert!(!Retry::Never.is_retryable());
-        for r in [
-            Retry::Backoff,
-            Retry::NewNonce,
-            Retry::ResignFreshTime,
-            Retry::RefreshCredentials,
-        ] {
+        for r in [Retry::Backoff, Retry::NewNonce, Retry::ResignFreshTime, Retry::RefreshCredentials] {
             assert!(r.is_retryable());
         }
     }
@@ -1970,10 +1882,7 @@ mod tests {
         assert_eq!(a.code, "ImageUseShared");
         assert_eq!(a.retry, Retry::Never);
         assert_eq!(a.field.as_deref(), Some("ImageId"));
-        assert_eq!(
-            a.en,
-            lookup("ImageUseShared").map(|i| i.en).unwrap_or_default()
-        );
+        assert_eq!(a.en, lookup("ImageUseShared").map(|i| i.en).unwrap_or_default());
         assert_eq!(advice("Throttling", 400, "").retry, Retry::Backoff);
         assert_eq!(advice("SignatureNonceUsed", 400, "").retry, Retry::NewNonce);
         assert_eq!(advice("SignatureDoesNotMatch", 400, "").retry, Retry::Never);
@@ -2011,62 +1920,27 @@ mod tests {
             400,
             "The specified \u{201C}DiskDeviceMapping.n.DiskImageSize\" should be not less than system device size.",
         );
-        assert_eq!(
-            a.field.as_deref(),
-            Some("DiskDeviceMapping.N.DiskImageSize")
-        );
+        assert_eq!(a.field.as_deref(), Some("DiskDeviceMapping.N.DiskImageSize"));
         // Concrete index refines the entry's pattern.
-        let a = advice(
-            "InvalidOSSBucket.NotFound",
-            400,
-            "bucket \"DiskDeviceMapping.2.OSSBucket\"",
-        );
+        let a = advice("InvalidOSSBucket.NotFound", 400, "bucket \"DiskDeviceMapping.2.OSSBucket\"");
         assert_eq!(a.field.as_deref(), Some("DiskDeviceMapping.2.OSSBucket"));
         // A name that does not fit the pattern is ignored.
-        let a = advice(
-            "InvalidImageName.Malformed",
-            400,
-            "The input parameter \"Foo\" is bad",
-        );
+        let a = advice("InvalidImageName.Malformed", 400, "The input parameter \"Foo\" is bad");
         assert_eq!(a.field.as_deref(), Some("ImageName"));
         // Unquoted names.
         assert_eq!(
-            advice(
-                "InvalidVersion",
-                400,
-                "Specified parameter Version is not valid."
-            )
-            .field
-            .as_deref(),
+            advice("InvalidVersion", 400, "Specified parameter Version is not valid.").field.as_deref(),
             Some("Version")
         );
         assert_eq!(
-            advice(
-                "InvalidParams",
-                400,
-                "The specified parameter Name is invalid."
-            )
-            .field
-            .as_deref(),
+            advice("InvalidParams", 400, "The specified parameter Name is invalid.").field.as_deref(),
             Some("Name")
         );
+        assert_eq!(advice("InvalidParams", 400, "The specified parameter %s is invalid.").field, None);
         assert_eq!(
-            advice(
-                "InvalidParams",
-                400,
-                "The specified parameter %s is invalid."
-            )
-            .field,
-            None
-        );
-        assert_eq!(
-            advice(
-                "InvalidDescription.Malformed",
-                403,
-                "The specified parameter description is not valid."
-            )
-            .field
-            .as_deref(),
+            advice("InvalidDescription.Malformed", 403, "The specified parameter description is not valid.")
+                .field
+                .as_deref(),
             Some("Description")
         );
     }
@@ -2079,10 +1953,7 @@ mod tests {
             400,
             "The specified field ImageName invalid. Please check it again.",
         );
-        assert_eq!(
-            (a.retry, a.field.as_deref()),
-            (Retry::Never, Some("ImageName"))
-        );
+        assert_eq!((a.retry, a.field.as_deref()), (Retry::Never, Some("ImageName")));
         assert!(a.en.contains("ImageName") && a.zh.contains("ImageName"));
         let a = advice("InvalidParameter.ImageFormat", 400, "");
         assert_eq!(a.field.as_deref(), Some("ImageFormat"));
@@ -2090,27 +1961,18 @@ mod tests {
         let a = advice("Throttling.Resource", 400, "");
         assert_eq!((a.retry, a.field.clone()), (Retry::Backoff, None));
         let a = advice("InvalidSecurityToken.Revoked", 400, "");
-        assert_eq!(
-            (a.retry, a.field.as_deref()),
-            (Retry::RefreshCredentials, Some("SecurityToken"))
-        );
+        assert_eq!((a.retry, a.field.as_deref()), (Retry::RefreshCredentials, Some("SecurityToken")));
         assert_eq!(advice("Forbidden.NotOwner", 403, "").retry, Retry::Never);
         assert_eq!(advice("QuotaExceed.Something", 403, "").retry, Retry::Never);
         assert_eq!(advice("OperationDenied.Other", 403, "").retry, Retry::Never);
 
         let a = advice("InvalidZoneId.NotFound", 404, "");
-        assert_eq!(
-            (a.retry, a.field.as_deref()),
-            (Retry::Never, Some("ZoneId"))
-        );
+        assert_eq!((a.retry, a.field.as_deref()), (Retry::Never, Some("ZoneId")));
         let a = advice("InvalidHostName.Malformed", 400, "");
         assert_eq!(a.field.as_deref(), Some("HostName"));
         let a = advice("KMSKeyId.NotFound", 404, "");
         assert_eq!(a.field.as_deref(), Some("KMSKeyId"));
-        for a in [
-            advice("InvalidZoneId.NotFound", 404, ""),
-            advice("Throttling.X", 400, ""),
-        ] {
+        for a in [advice("InvalidZoneId.NotFound", 404, ""), advice("Throttling.X", 400, "")] {
             assert!(a.zh.chars().any(is_cjk) && !a.en.chars().any(is_cjk));
         }
     }
@@ -2155,11 +2017,7 @@ mod tests {
             assert!(text.contains(IMPORT_ROLE_NAME));
             assert!(text.contains(IMPORT_ROLE_SYSTEM_POLICY));
             assert!(text.contains("ecs.aliyuncs.com") && text.contains("sts:AssumeRole"));
-            for action in [
-                "oss:GetObject",
-                "oss:GetBucketLocation",
-                "oss:GetBucketInfo",
-            ] {
+            for action in ["oss:GetObject", "oss:GetBucketLocation", "oss:GetBucketInfo"] {
                 assert!(text.contains(action), "{action}");
             }
         }
@@ -2178,11 +2036,7 @@ mod tests {
         let stmt = &perm["Statement"][0];
         assert_eq!(
             stmt["Action"],
-            serde_json::json!([
-                "oss:GetObject",
-                "oss:GetBucketLocation",
-                "oss:GetBucketInfo"
-            ])
+            serde_json::json!(["oss:GetObject", "oss:GetBucketLocation", "oss:GetBucketInfo"])
         );
         assert_eq!(stmt["Resource"], "*");
         assert_eq!(stmt["Effect"], "Allow");
@@ -2191,18 +2045,9 @@ mod tests {
 
     #[test]
     fn pattern_matching() {
-        assert!(fits_pattern(
-            "DiskDeviceMapping.N.OSSBucket",
-            "DiskDeviceMapping.17.OSSBucket"
-        ));
-        assert!(fits_pattern(
-            "DiskDeviceMapping.N.OSSBucket",
-            "DiskDeviceMapping.N.OSSBucket"
-        ));
-        assert!(!fits_pattern(
-            "DiskDeviceMapping.N.OSSBucket",
-            "DiskDeviceMapping.1.OSSObject"
-        ));
+        assert!(fits_pattern("DiskDeviceMapping.N.OSSBucket", "DiskDeviceMapping.17.OSSBucket"));
+        assert!(fits_pattern("DiskDeviceMapping.N.OSSBucket", "DiskDeviceMapping.N.OSSBucket"));
+        assert!(!fits_pattern("DiskDeviceMapping.N.OSSBucket", "DiskDeviceMapping.1.OSSObject"));
         assert!(!fits_pattern("Tag.N.Key", "Tag.N"));
         assert!(fits_pattern("ImageName", "ImageName"));
     }

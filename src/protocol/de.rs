@@ -31,9 +31,7 @@ where
     D: Deserializer<'de>,
     T: TryFrom<i128> + Default,
 {
-    Ok(deserializer
-        .deserialize_any(IntVisitor(PhantomData))?
-        .unwrap_or_default())
+    Ok(deserializer.deserialize_any(IntVisitor(PhantomData))?.unwrap_or_default())
 }
 
 /// A string from a string, number or boolean (ENS `Code` is `0` or `"0"`); `null` decodes as `""`.
@@ -57,10 +55,7 @@ where
     T: Deserialize<'de>,
 {
     let value = Value::deserialize(deserializer)?;
-    list_items(value)
-        .into_iter()
-        .map(|item| T::deserialize(item).map_err(de::Error::custom))
-        .collect()
+    list_items(value).into_iter().map(|item| T::deserialize(item).map_err(de::Error::custom)).collect()
 }
 
 /// A nested object; `null`, `""`, `[]` and `{}` decode as the type's default.
@@ -88,9 +83,7 @@ pub fn progress_percent(text: &str) -> Option<u8> {
 /// for `ImportImage`, `Windows` for `windows`, `Unavailable` for `UnAvailable`.
 pub fn wire_eq(a: &str, b: &str) -> bool {
     fn canonical(text: &str) -> impl Iterator<Item = char> + '_ {
-        text.chars()
-            .filter(|c| !matches!(c, '_' | '-' | ' '))
-            .map(|c| c.to_ascii_lowercase())
+        text.chars().filter(|c| !matches!(c, '_' | '-' | ' ')).map(|c| c.to_ascii_lowercase())
     }
     canonical(a).eq(canonical(b))
 }
@@ -285,9 +278,7 @@ struct IntVisitor<T>(PhantomData<T>);
 
 impl<T: TryFrom<i128>> IntVisitor<T> {
     fn convert<E: de::Error>(&self, v: i128, shown: Unexpected<'_>) -> Result<Option<T>, E> {
-        T::try_from(v)
-            .map(Some)
-            .map_err(|_| E::invalid_value(shown, self))
+        T::try_from(v).map(Some).map_err(|_| E::invalid_value(shown, self))
     }
 }
 
@@ -428,10 +419,7 @@ mod tests {
     }
 
     fn item(name: &str, size: u32) -> Item {
-        Item {
-            name: name.into(),
-            size,
-        }
+        Item { name: name.into(), size }
     }
 
     #[test]
@@ -481,18 +469,9 @@ mod tests {
     fn lists_accept_every_wrapper_shape() {
         let two = vec![item("a", 1), item("b", 2)];
         let cases = [
-            (
-                r#"{"Item":[{"Name":"a","Size":1},{"Name":"b","Size":"2"}]}"#,
-                two.clone(),
-            ),
-            (
-                r#"[{"Name":"a","Size":1},{"Name":"b","Size":2}]"#,
-                two.clone(),
-            ),
-            (
-                r#"[{"Item":[{"Name":"a","Size":1},{"Name":"b","Size":2}]}]"#,
-                two,
-            ),
+            (r#"{"Item":[{"Name":"a","Size":1},{"Name":"b","Size":"2"}]}"#, two.clone()),
+            (r#"[{"Name":"a","Size":1},{"Name":"b","Size":2}]"#, two.clone()),
+            (r#"[{"Item":[{"Name":"a","Size":1},{"Name":"b","Size":2}]}]"#, two),
             (r#"{"Item":{"Name":"a","Size":1}}"#, vec![item("a", 1)]),
             (r#"{"Name":"a","Size":1}"#, vec![item("a", 1)]),
             (r#"{"Item":[]}"#, vec![]),
@@ -513,25 +492,16 @@ mod tests {
 
     #[test]
     fn objects_tolerate_empty_forms() {
-        assert_eq!(
-            parse(r#"{"Nested":{"Name":"x","Size":"3"}}"#).nested,
-            item("x", 3)
-        );
+        assert_eq!(parse(r#"{"Nested":{"Name":"x","Size":"3"}}"#).nested, item("x", 3));
         for empty in ["null", "\"\"", "{}", "[]"] {
-            assert_eq!(
-                parse(&format!(r#"{{"Nested":{empty}}}"#)).nested,
-                Item::default()
-            );
+            assert_eq!(parse(&format!(r#"{{"Nested":{empty}}}"#)).nested, Item::default());
         }
     }
 
     #[test]
     fn secrets_decode_but_never_print() {
         let sample = parse(r#"{"Password":"hunter2"}"#);
-        assert_eq!(
-            sample.password.as_ref().map(Secret::expose),
-            Some("hunter2")
-        );
+        assert_eq!(sample.password.as_ref().map(Secret::expose), Some("hunter2"));
         assert!(!format!("{sample:?}").contains("hunter2"));
         assert_eq!(parse(r#"{"Password":""}"#).password, None);
     }
@@ -565,13 +535,7 @@ mod tests {
         assert_eq!(Color::parse("green"), Color::Other("green".into()));
         assert_eq!(Color::DarkBlue.to_string(), "dark-blue");
         assert_eq!(serde_json::to_string(&Color::Red).unwrap(), r#""RED_ONE""#);
-        assert_eq!(
-            serde_json::to_string(&Color::Other("x".into())).unwrap(),
-            r#""x""#
-        );
-        assert_eq!(
-            serde_json::from_str::<Color>(r#""Red One""#).unwrap(),
-            Color::Red
-        );
+        assert_eq!(serde_json::to_string(&Color::Other("x".into())).unwrap(), r#""x""#);
+        assert_eq!(serde_json::from_str::<Color>(r#""Red One""#).unwrap(), Color::Red);
     }
 }

@@ -4,11 +4,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 
 /// RFC 3986 unreserved characters stay; every other byte becomes `%XY` (uppercase hex).
 /// So space is `%20` (never `+`), `*` is `%2A` and `~` is kept.
-pub const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+pub const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Same as [`RFC3986`] but leaves `/` literal: object keys in OSS paths.
 pub const RFC3986_PATH: &AsciiSet = &RFC3986.remove(b'/');

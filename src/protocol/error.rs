@@ -70,11 +70,7 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} (HTTP {}): {}",
-            self.code, self.http_status, self.message
-        )?;
+        write!(f, "{} (HTTP {}): {}", self.code, self.http_status, self.message)?;
         if let Some(id) = &self.request_id {
             write!(f, " [RequestId {id}]")?;
         }
@@ -86,12 +82,7 @@ impl std::error::Error for ApiError {}
 
 /// Find a key case-insensitively (`Code`/`code`, `RequestId`/`requestId`/`RequestID`).
 fn field<'a>(object: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
-    object.get(name).or_else(|| {
-        object
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
+    object.get(name).or_else(|| object.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
 }
 
 fn text(value: &Value) -> Option<String> {
@@ -119,9 +110,7 @@ pub fn decode_pop_error(http_status: u16, body: &[u8]) -> Option<ApiError> {
     error.request_id = field(object, "RequestId").and_then(text);
     error.host_id = field(object, "HostId").and_then(text);
     error.recommend = field(object, "Recommend").and_then(text);
-    error.access_denied_detail = field(object, "AccessDeniedDetail")
-        .cloned()
-        .filter(|v| !v.is_null());
+    error.access_denied_detail = field(object, "AccessDeniedDetail").cloned().filter(|v| !v.is_null());
     error.server_string_to_sign = error
         .message
         .split_once(STRING_TO_SIGN_MARKER)
@@ -136,9 +125,7 @@ pub fn decode_pop_error(http_status: u16, body: &[u8]) -> Option<ApiError> {
 pub fn decode_success_body_failure(http_status: u16, body: &[u8]) -> Option<ApiError> {
     let value: Value = serde_json::from_slice(body).ok()?;
     let object = value.as_object()?;
-    let envelope = field(object, "errorSample")
-        .and_then(Value::as_object)
-        .unwrap_or(object);
+    let envelope = field(object, "errorSample").and_then(Value::as_object).unwrap_or(object);
     if let Some(result_code) = field(envelope, "resultCode") {
         let ok = match result_code {
             Value::Number(n) => n.as_i64() == Some(0) || n.as_i64() == Some(200),
@@ -149,9 +136,7 @@ pub fn decode_success_body_failure(http_status: u16, body: &[u8]) -> Option<ApiE
             return None;
         }
         let result_code = text(result_code).unwrap_or_else(|| "?".to_owned());
-        let message = field(envelope, "resultMsg")
-            .and_then(text)
-            .unwrap_or_default();
+        let message = field(envelope, "resultMsg").and_then(text).unwrap_or_default();
         let mut error = ApiError::new(
             Service::ApsaraRoute,
             http_status,
@@ -162,10 +147,7 @@ pub fn decode_success_body_failure(http_status: u16, body: &[u8]) -> Option<ApiE
         return Some(error);
     }
     let success_false = matches!(field(object, "Success"), Some(Value::Bool(false)))
-        || matches!(
-            field(object, "Success").and_then(Value::as_str),
-            Some("false" | "False")
-        );
+        || matches!(field(object, "Success").and_then(Value::as_str), Some("false" | "False"));
     let code = field(object, "Code").and_then(text);
     let failed_code = match (&code, success_false) {
         (Some(c), true) => Some(c.clone()),
@@ -208,22 +190,15 @@ struct XmlError {
 
 fn decode_xml_error(service: Service, http_status: u16, xml: &str) -> Option<ApiError> {
     let parsed: XmlError = quick_xml::de::from_str(xml).ok()?;
-    let mut error = ApiError::new(
-        service,
-        http_status,
-        parsed.code?,
-        parsed.message.unwrap_or_default(),
-    );
+    let mut error = ApiError::new(service, http_status, parsed.code?, parsed.message.unwrap_or_default());
     error.request_id = parsed.request_id;
     error.host_id = parsed.host_id;
     error.ec = parsed.ec;
     error.recommend = parsed.recommend;
     error.server_string_to_sign = parsed.string_to_sign;
     if error.server_string_to_sign.is_none() {
-        error.server_string_to_sign = error
-            .message
-            .split_once(STRING_TO_SIGN_MARKER)
-            .map(|(_, s)| s.trim().to_owned());
+        error.server_string_to_sign =
+            error.message.split_once(STRING_TO_SIGN_MARKER).map(|(_, s)| s.trim().to_owned());
     }
     Some(error)
 }
@@ -231,24 +206,14 @@ fn decode_xml_error(service: Service, http_status: u16, xml: &str) -> Option<Api
 /// Decode an OSS error: the XML body, or for bodiless responses (HEAD) the `x-oss-err` header
 /// (Base64 of the XML document) and `x-oss-ec`. Always returns an error, naming the status when
 /// nothing else is known.
-pub fn decode_oss_error(
-    http_status: u16,
-    body: &[u8],
-    header: impl Fn(&str) -> Option<String>,
-) -> ApiError {
+pub fn decode_oss_error(http_status: u16, body: &[u8], header: impl Fn(&str) -> Option<String>) -> ApiError {
     let from_body = std::str::from_utf8(body)
         .ok()
         .and_then(|xml| decode_xml_error(Service::Oss, http_status, xml.trim()));
     let from_header = || {
         let encoded = header("x-oss-err")?;
-        let xml = base64::engine::general_purpose::STANDARD
-            .decode(encoded.trim())
-            .ok()?;
-        decode_xml_error(
-            Service::Oss,
-            http_status,
-            std::str::from_utf8(&xml).ok()?.trim(),
-        )
+        let xml = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+        decode_xml_error(Service::Oss, http_status, std::str::from_utf8(&xml).ok()?.trim())
     };
     let mut error = from_body.or_else(from_header).unwrap_or_else(|| {
         let code = match http_status {
@@ -293,10 +258,7 @@ mod tests {
         let e = decode_pop_error(404, body).unwrap();
         assert_eq!(e.code, "InvalidImageId.NotFound");
         assert_eq!(e.request_id.as_deref(), Some("6BE56E05-XXXX"));
-        assert_eq!(
-            e.host_id.as_deref(),
-            Some("ecs.ap-southeast-3.aliyuncs.com")
-        );
+        assert_eq!(e.host_id.as_deref(), Some("ecs.ap-southeast-3.aliyuncs.com"));
         assert!(e.to_string().contains("InvalidImageId.NotFound (HTTP 404)"));
     }
 
@@ -306,20 +268,14 @@ mod tests {
         let e = decode_pop_error(403, body).unwrap();
         assert_eq!(e.code, "Forbidden.RAM");
         assert_eq!(e.request_id.as_deref(), Some("R"));
-        assert_eq!(
-            e.access_denied_detail.unwrap()["AuthAction"],
-            "ecs:ImportImage"
-        );
+        assert_eq!(e.access_denied_detail.unwrap()["AuthAction"], "ecs:ImportImage");
     }
 
     #[test]
     fn extracts_server_string_to_sign() {
         let body = br#"{"Code":"SignatureDoesNotMatch","Message":"Specified signature is not matched with our calculation. server string to sign is:GET&%2F&A%3Db"}"#;
         assert_eq!(
-            decode_pop_error(400, body)
-                .unwrap()
-                .server_string_to_sign
-                .as_deref(),
+            decode_pop_error(400, body).unwrap().server_string_to_sign.as_deref(),
             Some("GET&%2F&A%3Db")
         );
     }
@@ -365,13 +321,8 @@ Thu, 17 Nov 2005 18:49:58 GMT
         });
         assert_eq!(e.code, "NoSuchKey");
         assert_eq!(e.ec.as_deref(), Some("0026-00000001"));
-        let bare = decode_oss_error(404, b"", |name| {
-            (name == "x-oss-request-id").then(|| "R2".to_owned())
-        });
-        assert_eq!(
-            (bare.code.as_str(), bare.request_id.as_deref()),
-            ("NotFound", Some("R2"))
-        );
+        let bare = decode_oss_error(404, b"", |name| (name == "x-oss-request-id").then(|| "R2".to_owned()));
+        assert_eq!((bare.code.as_str(), bare.request_id.as_deref()), ("NotFound", Some("R2")));
     }
 
     #[test]
@@ -383,39 +334,25 @@ Thu, 17 Nov 2005 18:49:58 GMT
         .unwrap();
         assert_eq!(
             (e.service, e.code.as_str(), e.message.as_str()),
-            (
-                Service::ApsaraRoute,
-                "Apsara.RouteFailure",
-                "system error (resultCode -1)"
-            )
+            (Service::ApsaraRoute, "Apsara.RouteFailure", "system error (resultCode -1)")
         );
         assert!(
-            decode_success_body_failure(200, br#"{"resultCode":0,"resultMsg":"ok","result":{}}"#)
-                .is_none()
+            decode_success_body_failure(200, br#"{"resultCode":0,"resultMsg":"ok","result":{}}"#).is_none()
         );
         assert!(decode_success_body_failure(200, br#"{"RequestID":"1E3D5A1E0"}"#).is_none());
         // ENS: Code 0 is success, a non-zero Code with a message is a failure.
-        assert!(
-            decode_success_body_failure(200, br#"{"RequestId":"r","Code":0,"ImageId":"m-1"}"#)
-                .is_none()
-        );
+        assert!(decode_success_body_failure(200, br#"{"RequestId":"r","Code":0,"ImageId":"m-1"}"#).is_none());
         assert_eq!(
-            decode_success_body_failure(
-                200,
-                br#"{"Code":"NoPermission","Message":"Permission denied."}"#
-            )
-            .unwrap()
-            .code,
+            decode_success_body_failure(200, br#"{"Code":"NoPermission","Message":"Permission denied."}"#)
+                .unwrap()
+                .code,
             "NoPermission"
         );
         // E-HPC: Success false.
         assert_eq!(
-            decode_success_body_failure(
-                200,
-                br#"{"Success":false,"Code":"ImageNotFound","Message":"x"}"#
-            )
-            .unwrap()
-            .code,
+            decode_success_body_failure(200, br#"{"Success":false,"Code":"ImageNotFound","Message":"x"}"#)
+                .unwrap()
+                .code,
             "ImageNotFound"
         );
         assert!(decode_success_body_failure(200, br#"{"Success":true,"ImageId":"m-1"}"#).is_none());
@@ -424,10 +361,7 @@ Thu, 17 Nov 2005 18:49:58 GMT
     #[test]
     fn retry_after_parsing() {
         assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(
-            parse_retry_after("1500000"),
-            Some(Duration::from_millis(1_500_000))
-        );
+        assert_eq!(parse_retry_after("1500000"), Some(Duration::from_millis(1_500_000)));
         assert_eq!(parse_retry_after("0"), None);
         assert_eq!(parse_retry_after("soon"), None);
     }

@@ -13,9 +13,7 @@ pub mod validate;
 use std::fmt;
 
 /// The RPC API families ImageDesk talks to (Apsara Stack reuses these with another endpoint style).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Product {
     Ecs,
     Ens,

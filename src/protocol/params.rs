@@ -22,15 +22,8 @@ impl Params {
         Self::default()
     }
 
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(
-        pairs: impl IntoIterator<Item = (K, V)>,
-    ) -> Self {
-        Self(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        Self(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
     }
 
     /// Append a parameter (an existing one with the same name is replaced).
@@ -49,10 +42,7 @@ impl Params {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -163,11 +153,7 @@ impl<S: Into<String>> FromIterator<S> for CommaList {
 }
 
 fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{prefix}.{name}")
-    }
+    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
 }
 
 /// Scalars have no parameter name at the top level.
@@ -214,20 +200,12 @@ struct Compound<'a> {
 
 impl<'a> Compound<'a> {
     fn new(out: &'a mut Vec<(String, String)>, prefix: String) -> Self {
-        Self {
-            out,
-            prefix,
-            next_index: 1,
-            pending_key: None,
-        }
+        Self { out, prefix, next_index: 1, pending_key: None }
     }
 
     fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), ParamsError> {
         let prefix = join(&self.prefix, name);
-        value.serialize(Field {
-            out: self.out,
-            prefix,
-        })
+        value.serialize(Field { out: self.out, prefix })
     }
 
     fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ParamsError> {
@@ -309,11 +287,7 @@ impl<'a> ser::Serializer for Field<'a> {
     fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, ParamsError> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        len: usize,
-    ) -> Result<Compound<'a>, ParamsError> {
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Compound<'a>, ParamsError> {
         self.serialize_seq(Some(len))
     }
     fn serialize_tuple_variant(
@@ -459,12 +433,7 @@ impl<'a> ser::Serializer for TopLevel<'a> {
         serialize_str: &str => "a string",
         serialize_bytes: &[u8] => "bytes",
     );
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-    ) -> Result<(), ParamsError> {
+    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<(), ParamsError> {
         Err(ParamsError::NotAStruct("an enum"))
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -602,11 +571,7 @@ impl ser::Serializer for KeyName {
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, ParamsError> {
         Err(ParamsError::KeyNotString)
     }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, ParamsError> {
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, ParamsError> {
         Err(ParamsError::KeyNotString)
     }
     fn serialize_struct_variant(
@@ -678,25 +643,12 @@ mod tests {
             description: Some(String::new()),
             dry_run: Some(false),
             disk_device_mapping: vec![
-                Mapping {
-                    oss_bucket: "b1".into(),
-                    disk_image_size: Some(40),
-                },
-                Mapping {
-                    oss_bucket: "b2".into(),
-                    disk_image_size: None,
-                },
+                Mapping { oss_bucket: "b1".into(), disk_image_size: Some(40) },
+                Mapping { oss_bucket: "b2".into(), disk_image_size: None },
             ],
-            tag: vec![Tag {
-                key: "env".into(),
-                value: Some("dev".into()),
-            }],
-            features: Some(Features {
-                nvme_support: Some("supported".into()),
-            }),
-            vm_image_spec: Some(JsonString(Spec {
-                image_id: "m-1".into(),
-            })),
+            tag: vec![Tag { key: "env".into(), value: Some("dev".into()) }],
+            features: Some(Features { nvme_support: Some("supported".into()) }),
+            vm_image_spec: Some(JsonString(Spec { image_id: "m-1".into() })),
             task_ids: Some(["t-1", "t-2"].into_iter().collect()),
             page_size: Some(100),
         }
@@ -734,9 +686,7 @@ mod tests {
         assert!(!params.contains("Description"));
         assert!(!params.contains("ImageName"));
         assert!(
-            params
-                .iter()
-                .all(|(k, v)| !v.is_empty() && !k.starts_with("Features") && !k.starts_with("Tag"))
+            params.iter().all(|(k, v)| !v.is_empty() && !k.starts_with("Features") && !k.starts_with("Tag"))
         );
     }
 
@@ -744,10 +694,7 @@ mod tests {
     fn maps_use_their_keys_and_scalars_are_refused() {
         let mut map = BTreeMap::new();
         map.insert("Action", "DescribeRegions");
-        assert_eq!(
-            to_params(&map).unwrap().get("Action"),
-            Some("DescribeRegions")
-        );
+        assert_eq!(to_params(&map).unwrap().get("Action"), Some("DescribeRegions"));
         assert_eq!(to_params(&5u32), Err(ParamsError::NotAStruct("a number")));
     }
 

@@ -83,9 +83,7 @@ impl Operation {
             | EcsCancelTask
             | EcsDescribeRegions => Product::Ecs,
             EhpcAddImage | EhpcListImages | EhpcGetImage | EhpcRemoveImage => Product::EhpcInstant,
-            EnsImportImage | EnsDescribeImages | EnsDescribeSelfImages | EnsDeleteImage => {
-                Product::Ens
-            }
+            EnsImportImage | EnsDescribeImages | EnsDescribeSelfImages | EnsDeleteImage => Product::Ens,
         }
     }
 
@@ -115,9 +113,7 @@ impl Operation {
     /// Identify an operation from the `Version` and `Action` parameters (what a server routes by).
     pub fn from_action(product_version: &str, action: &str) -> Option<Self> {
         let product = Product::from_version(product_version)?;
-        Self::ALL
-            .into_iter()
-            .find(|op| op.product() == product && op.action() == action)
+        Self::ALL.into_iter().find(|op| op.product() == product && op.action() == action)
     }
 }
 
@@ -233,29 +229,13 @@ pub enum CrossCheck {
     /// `Tag.N.Key/Value`: at most `max` entries, N in 1..=max, unique keys, no Value without Key.
     Tags { max: u64 },
     /// `list.N…`: N must be in 1..=max.
-    ListIndex {
-        list: &'static str,
-        max: u64,
-        code: &'static str,
-    },
+    ListIndex { list: &'static str, max: u64, code: &'static str },
     /// Every present `list.N` entry must carry each of `fields`.
-    ItemRequires {
-        list: &'static str,
-        fields: &'static [&'static str],
-    },
+    ItemRequires { list: &'static str, fields: &'static [&'static str] },
     /// `list.N.value` needs `list.N.key` (Filter).
-    ValueNeedsKey {
-        list: &'static str,
-        key: &'static str,
-        value: &'static str,
-        code: &'static str,
-    },
+    ValueNeedsKey { list: &'static str, key: &'static str, value: &'static str, code: &'static str },
     /// At least one of `sources` must be present (a trailing `.` matches a list prefix).
-    AnyOf {
-        sources: &'static [&'static str],
-        field: &'static str,
-        rule: &'static str,
-    },
+    AnyOf { sources: &'static [&'static str], field: &'static str, rule: &'static str },
     /// arm64 images boot UEFI only. `absent_ok`: an omitted BootMode is acceptable (its default or
     /// the current value works); otherwise the omitted default (BIOS) is refused. `from_context`:
     /// without an Architecture parameter, use [`Context::current_architecture`] (existing images).
@@ -271,10 +251,7 @@ pub enum CrossCheck {
     /// CopyImage to the source region is refused unless it is an encrypting copy.
     CopyDestinationRegion,
     /// `start` must not be later than `end`.
-    TimeOrder {
-        start: &'static str,
-        end: &'static str,
-    },
+    TimeOrder { start: &'static str, end: &'static str },
     /// E-HPC AddImage: the spec object matching ImageType must be present.
     EhpcImageSpec,
     /// E-HPC AddImage: an ACR Enterprise registry needs its instance ID.
@@ -327,27 +304,16 @@ const DETECTION: &[&str] = &["Standard"];
 const DISK_FORMATS: &[&str] = &["RAW", "VHD", "QCOW2", "VMDK"];
 const NVME: &[&str] = &["supported", "unsupported"];
 const IMDS: &[&str] = &["v1", "v2"];
-const IMAGE_STATUS_FILTER: &[&str] = &[
-    "Creating",
-    "Waiting",
-    "Available",
-    "UnAvailable",
-    "CreateFailed",
-    "Deprecated",
-];
+const IMAGE_STATUS_FILTER: &[&str] =
+    &["Creating", "Waiting", "Available", "UnAvailable", "CreateFailed", "Deprecated"];
 const MODIFY_STATUS: &[&str] = &["Deprecated", "Available"];
 const OWNER_ALIAS: &[&str] = &["system", "self", "others", "marketplace"];
 const USAGE: &[&str] = &["instance", "none"];
 const ACTION_TYPE: &[&str] = &["CreateEcs", "ChangeOS"];
 const FILTER_KEYS: &[&str] = &["CreationStartTime", "CreationEndTime"];
 const DISK_TYPES: &[&str] = &["system", "data"];
-const TASK_ACTIONS: &[&str] = &[
-    "ImportImage",
-    "ExportImage",
-    "RedeployInstance",
-    "ModifyDiskSpec",
-    "ArchiveSnapshot",
-];
+const TASK_ACTIONS: &[&str] =
+    &["ImportImage", "ExportImage", "RedeployInstance", "ModifyDiskSpec", "ArchiveSnapshot"];
 const ACCEPT_LANGUAGE: &[&str] = &["zh-CN", "zh_TW", "en-US", "ja", "fr", "de", "ko"];
 const CHARGE_TYPES: &[&str] = &["PrePaid", "PostPaid", "SpotWithPriceLimit", "SpotAsPriceGo"];
 const RESOURCE_TYPES: &[&str] = &["instance", "disk", "reservedinstance", "scu"];
@@ -376,21 +342,11 @@ const TAG_KEY_MALFORMED: &str = "InvalidTagKey.Malformed";
 const TAG_VALUE_MALFORMED: &str = "InvalidTagValue.Malformed";
 
 const fn opt(field: &'static str, check: Check, code: &'static str) -> FieldRule {
-    FieldRule {
-        field,
-        required: false,
-        check,
-        code,
-    }
+    FieldRule { field, required: false, check, code }
 }
 
 const fn req(field: &'static str, check: Check, code: &'static str) -> FieldRule {
-    FieldRule {
-        field,
-        required: true,
-        check,
-        code,
-    }
+    FieldRule { field, required: true, check, code }
 }
 
 // Lowercase `Tag.N.key/value` are deprecated aliases still in the metadata (apis.md §1.1,
@@ -424,146 +380,52 @@ static ECS_DESCRIBE_IMAGES: &[FieldRule] = with_tags![
     opt("ImageName", Check::Any, INVALID), // fuzzy filter, not a name being set
     opt("ImageFamily", Check::Any, INVALID),
     opt("Status", Check::CommaSubset(IMAGE_STATUS_FILTER), INVALID),
-    opt(
-        "ImageOwnerAlias",
-        Check::OneOf(OWNER_ALIAS),
-        "InvalidImageOwnerAlias.ValueNotSupported"
-    ),
-    opt(
-        "ImageOwnerId",
-        Check::IntRange {
-            min: 1,
-            max: i64::MAX
-        },
-        INVALID
-    ),
+    opt("ImageOwnerAlias", Check::OneOf(OWNER_ALIAS), "InvalidImageOwnerAlias.ValueNotSupported"),
+    opt("ImageOwnerId", Check::IntRange { min: 1, max: i64::MAX }, INVALID),
     opt("IsPublic", Check::Bool, INVALID),
     opt("OSType", Check::OneOf(OS_TYPES), "InvalidOSType"),
-    opt(
-        "Architecture",
-        Check::OneOf(ECS_ARCH),
-        "InvalidArchitecture"
-    ),
+    opt("Architecture", Check::OneOf(ECS_ARCH), "InvalidArchitecture"),
     opt("Usage", Check::OneOf(USAGE), "InvalidUsage"),
     opt("SnapshotId", Check::Any, INVALID),
-    opt(
-        "InstanceType",
-        Check::Any,
-        "InvalidInstanceType.ValueNotSupported"
-    ),
+    opt("InstanceType", Check::Any, "InvalidInstanceType.ValueNotSupported"),
     opt("ActionType", Check::OneOf(ACTION_TYPE), INVALID),
     opt("IsSupportIoOptimized", Check::Bool, INVALID),
     opt("IsSupportCloudinit", Check::Bool, INVALID),
     opt("ShowExpired", Check::Bool, INVALID),
     opt("ResourceGroupId", Check::Any, INVALID),
-    opt(
-        "Filter.N.Key",
-        Check::OneOf(FILTER_KEYS),
-        "InvalidFilterKey.NotFound"
-    ),
+    opt("Filter.N.Key", Check::OneOf(FILTER_KEYS), "InvalidFilterKey.NotFound"),
     opt("Filter.N.Value", Check::UtcTime { seconds: false }, INVALID),
-    opt(
-        "PageNumber",
-        Check::IntRange {
-            min: 1,
-            max: INT32_MAX
-        },
-        INVALID
-    ),
+    opt("PageNumber", Check::IntRange { min: 1, max: INT32_MAX }, INVALID),
     opt("PageSize", Check::IntRange { min: 1, max: 100 }, INVALID),
     opt("DryRun", Check::Bool, INVALID),
 ];
 
 static ECS_IMPORT_IMAGE: &[FieldRule] = with_tags![
     req("RegionId", Check::Any, MISSING),
-    req(
-        "DiskDeviceMapping.1.OSSBucket",
-        Check::Any,
-        "InvalidOSSBucket.NotFound"
-    ),
-    req(
-        "DiskDeviceMapping.1.OSSObject",
-        Check::Any,
-        "InvalidOSSObject.Malformed"
-    ),
-    opt(
-        "DiskDeviceMapping.N.OSSBucket",
-        Check::Any,
-        "InvalidOSSBucket.NotFound"
-    ),
-    opt(
-        "DiskDeviceMapping.N.OSSObject",
-        Check::Any,
-        "InvalidOSSObject.Malformed"
-    ),
+    req("DiskDeviceMapping.1.OSSBucket", Check::Any, "InvalidOSSBucket.NotFound"),
+    req("DiskDeviceMapping.1.OSSObject", Check::Any, "InvalidOSSObject.Malformed"),
+    opt("DiskDeviceMapping.N.OSSBucket", Check::Any, "InvalidOSSBucket.NotFound"),
+    opt("DiskDeviceMapping.N.OSSObject", Check::Any, "InvalidOSSObject.Malformed"),
     // Case-insensitive in practice per errors.md §5 (unverified); refusing `qcow2` would be harsher
     // than the API.
-    opt(
-        "DiskDeviceMapping.N.Format",
-        Check::OneOfIgnoreCase(DISK_FORMATS),
-        "InvalidImageFormat.Malformed"
-    ),
+    opt("DiskDeviceMapping.N.Format", Check::OneOfIgnoreCase(DISK_FORMATS), "InvalidImageFormat.Malformed"),
     // N=1 is the system disk (`InvalidImageSize`), N≥2 data disks (`InvalidDataDiskSize`).
-    opt(
-        "DiskDeviceMapping.1.DiskImageSize",
-        Check::IntRange { min: 1, max: 2048 },
-        "InvalidImageSize"
-    ),
-    opt(
-        "DiskDeviceMapping.N.DiskImageSize",
-        Check::IntRange { min: 1, max: 2048 },
-        "InvalidDataDiskSize"
-    ),
-    opt(
-        "DiskDeviceMapping.1.DiskImSize",
-        Check::IntRange { min: 1, max: 2048 },
-        "InvalidImageSize"
-    ),
-    opt(
-        "DiskDeviceMapping.N.DiskImSize",
-        Check::IntRange { min: 1, max: 2048 },
-        "InvalidDataDiskSize"
-    ),
-    opt(
-        "DiskDeviceMapping.N.Device",
-        Check::DevicePath,
-        "InvalidParameter.Malformed"
-    ),
+    opt("DiskDeviceMapping.1.DiskImageSize", Check::IntRange { min: 1, max: 2048 }, "InvalidImageSize"),
+    opt("DiskDeviceMapping.N.DiskImageSize", Check::IntRange { min: 1, max: 2048 }, "InvalidDataDiskSize"),
+    opt("DiskDeviceMapping.1.DiskImSize", Check::IntRange { min: 1, max: 2048 }, "InvalidImageSize"),
+    opt("DiskDeviceMapping.N.DiskImSize", Check::IntRange { min: 1, max: 2048 }, "InvalidDataDiskSize"),
+    opt("DiskDeviceMapping.N.Device", Check::DevicePath, "InvalidParameter.Malformed"),
     opt("ImageName", Check::ImageName(NameRule::Ecs), NAME_MALFORMED),
     opt("Description", Check::Description, DESC_MALFORMED),
-    opt(
-        "Architecture",
-        Check::OneOf(ECS_ARCH),
-        "InvalidArchitecture.Malformed"
-    ),
+    opt("Architecture", Check::OneOf(ECS_ARCH), "InvalidArchitecture.Malformed"),
     // The 2016 doc spelled `Windows`/`Linux` (apis.md §1.2 seed-era table).
-    opt(
-        "OSType",
-        Check::OneOfIgnoreCase(OS_TYPES),
-        "InvalidOSType.Malformed"
-    ),
-    opt(
-        "Platform",
-        Check::OneOf(PLATFORMS),
-        "InvalidPlatform.Malformed"
-    ),
-    opt(
-        "BootMode",
-        Check::OneOf(BOOT_IMPORT),
-        "InvalidBootMode.NotSupport"
-    ),
-    opt(
-        "LicenseType",
-        Check::OneOf(LICENSE_IMPORT),
-        "InvalidLicenseType.NotSupported"
-    ),
+    opt("OSType", Check::OneOfIgnoreCase(OS_TYPES), "InvalidOSType.Malformed"),
+    opt("Platform", Check::OneOf(PLATFORMS), "InvalidPlatform.Malformed"),
+    opt("BootMode", Check::OneOf(BOOT_IMPORT), "InvalidBootMode.NotSupport"),
+    opt("LicenseType", Check::OneOf(LICENSE_IMPORT), "InvalidLicenseType.NotSupported"),
     opt("DetectionStrategy", Check::OneOf(DETECTION), INVALID),
     opt("Features.NvmeSupport", Check::OneOf(NVME), INVALID),
-    opt(
-        "Features.ImdsSupport",
-        Check::OneOf(IMDS),
-        "InvalidParameter.FeaturesImdsSupport"
-    ),
+    opt("Features.ImdsSupport", Check::OneOf(IMDS), "InvalidParameter.FeaturesImdsSupport"),
     opt("RoleName", Check::Any, INVALID),
     opt("ClientToken", Check::Ascii { max: 64 }, INVALID),
     opt("ResourceGroupId", Check::Any, INVALID),
@@ -575,67 +437,23 @@ static ECS_CREATE_IMAGE: &[FieldRule] = with_tags![
     req("RegionId", Check::Any, MISSING),
     opt("InstanceId", Check::Any, "InvalidInstanceId.NotFound"),
     opt("SnapshotId", Check::Any, "InvalidSnapshotId.NotFound"),
-    opt(
-        "DiskDeviceMapping.N.SnapshotId",
-        Check::Any,
-        "InvalidSnapshotId.NotFound"
-    ),
+    opt("DiskDeviceMapping.N.SnapshotId", Check::Any, "InvalidSnapshotId.NotFound"),
     // Without a snapshot: basic disks 5–2000, others 20–32768; with one: ≥ its size (unknown here).
     // The union of the documented ranges is what can be checked locally.
-    opt(
-        "DiskDeviceMapping.N.Size",
-        Check::IntRange { min: 5, max: 32768 },
-        INVALID
-    ),
-    opt(
-        "DiskDeviceMapping.N.DiskType",
-        Check::OneOf(DISK_TYPES),
-        INVALID
-    ),
-    opt(
-        "DiskDeviceMapping.N.Device",
-        Check::DevicePath,
-        "InvalidParameter.Malformed"
-    ),
-    opt(
-        "ImageName",
-        Check::ImageName(NameRule::EcsCreate),
-        NAME_MALFORMED
-    ),
+    opt("DiskDeviceMapping.N.Size", Check::IntRange { min: 5, max: 32768 }, INVALID),
+    opt("DiskDeviceMapping.N.DiskType", Check::OneOf(DISK_TYPES), INVALID),
+    opt("DiskDeviceMapping.N.Device", Check::DevicePath, "InvalidParameter.Malformed"),
+    opt("ImageName", Check::ImageName(NameRule::EcsCreate), NAME_MALFORMED),
     opt("Description", Check::Description, DESC_MALFORMED),
-    opt(
-        "ImageFamily",
-        Check::ImageFamily { dot_allowed: false },
-        FAMILY_MALFORMED
-    ),
+    opt("ImageFamily", Check::ImageFamily { dot_allowed: false }, FAMILY_MALFORMED),
     opt("ImageVersion", Check::Any, INVALID),
-    opt(
-        "Architecture",
-        Check::OneOf(ECS_ARCH),
-        "InvalidArchitecture.Malformed"
-    ),
-    opt(
-        "Platform",
-        Check::OneOf(PLATFORMS),
-        "InvalidPlatform.Malformed"
-    ),
-    opt(
-        "BootMode",
-        Check::OneOf(BOOT_ALL),
-        "InvalidBootMode.NotSupport"
-    ),
+    opt("Architecture", Check::OneOf(ECS_ARCH), "InvalidArchitecture.Malformed"),
+    opt("Platform", Check::OneOf(PLATFORMS), "InvalidPlatform.Malformed"),
+    opt("BootMode", Check::OneOf(BOOT_ALL), "InvalidBootMode.NotSupport"),
     opt("DetectionStrategy", Check::OneOf(DETECTION), INVALID),
-    opt(
-        "Features.ImdsSupport",
-        Check::OneOf(IMDS),
-        "InvalidParameter.FeaturesImdsSupport"
-    ),
+    opt("Features.ImdsSupport", Check::OneOf(IMDS), "InvalidParameter.FeaturesImdsSupport"),
     opt("ClientToken", Check::Ascii { max: 64 }, INVALID),
-    opt(
-        "ResourceGroupId",
-        Check::Any,
-        "InvalidResourceGroup.NotFound"
-    ),
+    opt("ResourceGroupId", Check::Any, "InvalidResourceGroup.NotFound"),
     opt("DryRun", Check::Bool, INVALID),
 ];
 
@@ -644,28 +462,12 @@ static ECS_MODIFY_IMAGE_ATTRIBUTE: &[FieldRule] = &[
     req("ImageId", Check::Any, "InvalidImageId.NotFound"),
     opt("ImageName", Check::ImageName(NameRule::Ecs), NAME_MALFORMED),
     opt("Description", Check::Description, DESC_MALFORMED),
-    opt(
-        "ImageFamily",
-        Check::ImageFamily { dot_allowed: true },
-        FAMILY_MALFORMED,
-    ),
-    opt(
-        "BootMode",
-        Check::OneOf(BOOT_ALL),
-        "InvalidBootMode.NotSupport",
-    ),
-    opt(
-        "LicenseType",
-        Check::OneOf(LICENSE_MODIFY),
-        "InvalidLicenseType.NotSupported",
-    ),
+    opt("ImageFamily", Check::ImageFamily { dot_allowed: true }, FAMILY_MALFORMED),
+    opt("BootMode", Check::OneOf(BOOT_ALL), "InvalidBootMode.NotSupport"),
+    opt("LicenseType", Check::OneOf(LICENSE_MODIFY), "InvalidLicenseType.NotSupported"),
     opt("Status", Check::OneOf(MODIFY_STATUS), INVALID),
     opt("Features.NvmeSupport", Check::OneOf(NVME), INVALID),
-    opt(
-        "Features.ImdsSupport",
-        Check::OneOf(IMDS),
-        "InvalidParameter.FeaturesImdsSupport",
-    ),
+    opt("Features.ImdsSupport", Check::OneOf(IMDS), "InvalidParameter.FeaturesImdsSupport"),
     opt("DryRun", Check::Bool, INVALID),
 ];
 
@@ -679,16 +481,8 @@ static ECS_DELETE_IMAGE: &[FieldRule] = &[
 static ECS_COPY_IMAGE: &[FieldRule] = with_tags![
     req("RegionId", Check::Any, MISSING),
     req("ImageId", Check::Any, "InvalidImageId.NotFound"),
-    opt(
-        "DestinationRegionId",
-        Check::Any,
-        "DestinationRegion.NotFound"
-    ),
-    opt(
-        "DestinationImageName",
-        Check::ImageName(NameRule::Ecs),
-        NAME_MALFORMED
-    ),
+    opt("DestinationRegionId", Check::Any, "DestinationRegion.NotFound"),
+    opt("DestinationImageName", Check::ImageName(NameRule::Ecs), NAME_MALFORMED),
     opt("DestinationDescription", Check::Description, DESC_MALFORMED),
     opt("Encrypted", Check::Bool, INVALID),
     opt("KMSKeyId", Check::Any, INVALID),
@@ -698,10 +492,8 @@ static ECS_COPY_IMAGE: &[FieldRule] = with_tags![
     opt("DryRun", Check::Bool, INVALID),
 ];
 
-static ECS_CANCEL_COPY_IMAGE: &[FieldRule] = &[
-    req("RegionId", Check::Any, MISSING),
-    req("ImageId", Check::Any, "InvalidImageId.NotFound"),
-];
+static ECS_CANCEL_COPY_IMAGE: &[FieldRule] =
+    &[req("RegionId", Check::Any, MISSING), req("ImageId", Check::Any, "InvalidImageId.NotFound")];
 
 static ECS_DESCRIBE_TASKS: &[FieldRule] = &[
     req("RegionId", Check::Any, MISSING),
@@ -712,21 +504,12 @@ static ECS_DESCRIBE_TASKS: &[FieldRule] = &[
     opt("EndTime", Check::UtcTime { seconds: true }, INVALID),
     opt("ResourceIds.N", Check::Any, INVALID),
     opt("TaskGroupId", Check::Any, INVALID),
-    opt(
-        "PageNumber",
-        Check::IntRange {
-            min: 1,
-            max: INT32_MAX,
-        },
-        INVALID,
-    ),
+    opt("PageNumber", Check::IntRange { min: 1, max: INT32_MAX }, INVALID),
     opt("PageSize", Check::IntRange { min: 1, max: 100 }, INVALID),
 ];
 
-static ECS_TASK_BY_ID: &[FieldRule] = &[
-    req("RegionId", Check::Any, MISSING),
-    req("TaskId", Check::Any, "InvalidTaskId.NotFound"),
-];
+static ECS_TASK_BY_ID: &[FieldRule] =
+    &[req("RegionId", Check::Any, MISSING), req("TaskId", Check::Any, "InvalidTaskId.NotFound")];
 
 static ECS_DESCRIBE_REGIONS: &[FieldRule] = &[
     opt("AcceptLanguage", Check::OneOf(ACCEPT_LANGUAGE), INVALID),
@@ -747,11 +530,7 @@ static EHPC_CONTAINER_SPEC: &[FieldRule] = &[
     opt("IsACRRegistry", Check::Bool, EHPC_INVALID),
     opt("IsACREnterprise", Check::Bool, EHPC_INVALID),
     opt("RegistryCriId", Check::Prefix("cri-"), EHPC_INVALID),
-    opt(
-        "RegistryCredential",
-        Check::JsonObject(EHPC_CREDENTIAL),
-        EHPC_INVALID,
-    ),
+    opt("RegistryCredential", Check::JsonObject(EHPC_CREDENTIAL), EHPC_INVALID),
 ];
 
 static EHPC_ADD_IMAGE: &[FieldRule] = &[
@@ -760,11 +539,7 @@ static EHPC_ADD_IMAGE: &[FieldRule] = &[
     opt("ImageVersion", Check::Any, EHPC_INVALID),
     opt("Description", Check::Any, EHPC_INVALID),
     opt("VMImageSpec", Check::JsonObject(EHPC_VM_SPEC), EHPC_INVALID),
-    opt(
-        "ContainerImageSpec",
-        Check::JsonObject(EHPC_CONTAINER_SPEC),
-        EHPC_INVALID,
-    ),
+    opt("ContainerImageSpec", Check::JsonObject(EHPC_CONTAINER_SPEC), EHPC_INVALID),
 ];
 
 static EHPC_LIST_IMAGES: &[FieldRule] = &[
@@ -773,20 +548,9 @@ static EHPC_LIST_IMAGES: &[FieldRule] = &[
     opt("ImageIds", Check::JsonStringArray, EHPC_INVALID),
     opt("ImageNames", Check::JsonStringArray, EHPC_INVALID),
     opt("Mode", Check::OneOf(EHPC_MODES), EHPC_INVALID),
-    opt(
-        "PageNumber",
-        Check::IntRange {
-            min: 1,
-            max: i64::MAX,
-        },
-        EHPC_INVALID,
-    ),
+    opt("PageNumber", Check::IntRange { min: 1, max: i64::MAX }, EHPC_INVALID),
     // The spec gives no maximum; 100 is the cap the paging layer assumes (ops::PagedOperation).
-    opt(
-        "PageSize",
-        Check::IntRange { min: 1, max: 100 },
-        EHPC_INVALID,
-    ),
+    opt("PageSize", Check::IntRange { min: 1, max: 100 }, EHPC_INVALID),
 ];
 
 // apis.md §3.1 does not mark GetImage.ImageId required, but the call is meaningless without it.
@@ -797,79 +561,29 @@ static EHPC_GET_IMAGE: &[FieldRule] = &[
     opt("AdditionalRegionIds", Check::JsonStringArray, EHPC_INVALID),
 ];
 
-static EHPC_REMOVE_IMAGE: &[FieldRule] = &[
-    req("ImageId", Check::Any, MISSING),
-    opt("ImageType", Check::OneOf(EHPC_IMAGE_TYPES), EHPC_INVALID),
-];
+static EHPC_REMOVE_IMAGE: &[FieldRule] =
+    &[req("ImageId", Check::Any, MISSING), opt("ImageType", Check::OneOf(EHPC_IMAGE_TYPES), EHPC_INVALID)];
 
 // The per-disk OSSRegion is held to the same single supported region as the top-level one.
 static ENS_DISK: &[FieldRule] = &[
-    req(
-        "OSSBucket",
-        Check::Any,
-        "InvalidParameter.DiskDeviceMapping",
-    ),
-    req(
-        "OSSObject",
-        Check::Any,
-        "InvalidParameter.DiskDeviceMapping",
-    ),
-    opt(
-        "OSSRegion",
-        Check::OneOf(ENS_OSS_REGIONS),
-        "InvalidParameter.DiskDeviceMapping",
-    ),
+    req("OSSBucket", Check::Any, "InvalidParameter.DiskDeviceMapping"),
+    req("OSSObject", Check::Any, "InvalidParameter.DiskDeviceMapping"),
+    opt("OSSRegion", Check::OneOf(ENS_OSS_REGIONS), "InvalidParameter.DiskDeviceMapping"),
 ];
 
 static ENS_IMPORT_IMAGE: &[FieldRule] = &[
-    req(
-        "ImageName",
-        Check::ImageName(NameRule::Ens),
-        "InvalidParameter.ImageName",
-    ),
-    req(
-        "Architecture",
-        Check::OneOf(ENS_ARCH),
-        "InvalidParameter.Architecture",
-    ),
-    req(
-        "OSType",
-        Check::OneOf(ENS_OS_TYPES),
-        "InvalidParameter.OSType",
-    ),
-    req(
-        "ImageFormat",
-        Check::OneOf(ENS_FORMATS),
-        "InvalidParameter.ImageFormat",
-    ),
-    req(
-        "ComputeType",
-        Check::OneOf(ENS_COMPUTE),
-        "InvalidParameter.ComputeType",
-    ),
-    opt(
-        "Platform",
-        Check::OneOf(ENS_PLATFORMS),
-        "InvalidParameter.Platform",
-    ),
+    req("ImageName", Check::ImageName(NameRule::Ens), "InvalidParameter.ImageName"),
+    req("Architecture", Check::OneOf(ENS_ARCH), "InvalidParameter.Architecture"),
+    req("OSType", Check::OneOf(ENS_OS_TYPES), "InvalidParameter.OSType"),
+    req("ImageFormat", Check::OneOf(ENS_FORMATS), "InvalidParameter.ImageFormat"),
+    req("ComputeType", Check::OneOf(ENS_COMPUTE), "InvalidParameter.ComputeType"),
+    opt("Platform", Check::OneOf(ENS_PLATFORMS), "InvalidParameter.Platform"),
     opt("OSVersion", Check::Any, "InvalidParameter.OSVersion"),
     opt("OSSBucket", Check::Any, "InvalidParameter.OSSBucket"),
     opt("OSSObject", Check::Any, "InvalidParameter.OSSObject"),
-    opt(
-        "OSSRegion",
-        Check::OneOf(ENS_OSS_REGIONS),
-        "InvalidParameter.OSSRegion",
-    ),
-    opt(
-        "DiskDeviceMapping",
-        Check::JsonArrayOf(ENS_DISK),
-        "InvalidParameter.DiskDeviceMapping",
-    ),
-    opt(
-        "TargetOSSRegionId",
-        Check::OneOf(ENS_TARGET_REGIONS),
-        "InvalidParameter.TargetOSSRegionId",
-    ),
+    opt("OSSRegion", Check::OneOf(ENS_OSS_REGIONS), "InvalidParameter.OSSRegion"),
+    opt("DiskDeviceMapping", Check::JsonArrayOf(ENS_DISK), "InvalidParameter.DiskDeviceMapping"),
+    opt("TargetOSSRegionId", Check::OneOf(ENS_TARGET_REGIONS), "InvalidParameter.TargetOSSRegionId"),
     opt("LicenseType", Check::Any, "InvalidParameter.LicenseType"),
 ];
 
@@ -879,39 +593,17 @@ static ENS_DESCRIBE_IMAGES: &[FieldRule] = &[
     opt("ImageName", Check::Any, "InvalidParameter.ImageName"),
     opt("SnapshotId", Check::Any, "InvalidParameter.SnapshotId"),
     opt("Status", Check::Any, "InvalidParameter.Status"),
-    opt(
-        "PageNumber",
-        Check::IntRange {
-            min: 1,
-            max: INT32_MAX,
-        },
-        "InvalidParameter.PageNumber",
-    ),
+    opt("PageNumber", Check::IntRange { min: 1, max: INT32_MAX }, "InvalidParameter.PageNumber"),
     // Typed String in the metadata, but an integer ≤ 50 in content (apis.md §2.2).
-    opt(
-        "PageSize",
-        Check::IntRange { min: 1, max: 50 },
-        "InvalidParameter.PageSize",
-    ),
+    opt("PageSize", Check::IntRange { min: 1, max: 50 }, "InvalidParameter.PageSize"),
 ];
 
 static ENS_DESCRIBE_SELF_IMAGES: &[FieldRule] = &[
     opt("ImageId", Check::Any, "InvalidParameter.ImageId"),
     opt("ImageName", Check::Any, "InvalidParameter.ImageName"),
     opt("SnapshotId", Check::Any, "InvalidParameter.SnapshotId"),
-    opt(
-        "PageNumber",
-        Check::IntRange {
-            min: 1,
-            max: INT32_MAX,
-        },
-        "InvalidParameter.PageNumber",
-    ),
-    opt(
-        "PageSize",
-        Check::IntRange { min: 1, max: 50 },
-        "InvalidParameter.PageSize",
-    ),
+    opt("PageNumber", Check::IntRange { min: 1, max: INT32_MAX }, "InvalidParameter.PageNumber"),
+    opt("PageSize", Check::IntRange { min: 1, max: 50 }, "InvalidParameter.PageSize"),
 ];
 
 static ENS_DELETE_IMAGE: &[FieldRule] = &[req("ImageId", Check::Any, MISSING)];
@@ -958,27 +650,13 @@ pub fn cross_rules(op: Operation) -> &'static [CrossCheck] {
         ],
         EcsImportImage => &[
             C::Tags { max: 20 },
-            C::ListIndex {
-                list: "DiskDeviceMapping",
-                max: 17,
-                code: INVALID,
-            },
-            C::ItemRequires {
-                list: "DiskDeviceMapping",
-                fields: &["OSSBucket", "OSSObject"],
-            },
-            C::Arm64Uefi {
-                absent_ok: false,
-                from_context: false,
-            },
+            C::ListIndex { list: "DiskDeviceMapping", max: 17, code: INVALID },
+            C::ItemRequires { list: "DiskDeviceMapping", fields: &["OSSBucket", "OSSObject"] },
+            C::Arm64Uefi { absent_ok: false, from_context: false },
         ],
         EcsCreateImage => &[
             C::Tags { max: 20 },
-            C::ListIndex {
-                list: "DiskDeviceMapping",
-                max: 17,
-                code: INVALID,
-            },
+            C::ListIndex { list: "DiskDeviceMapping", max: 17, code: INVALID },
             C::AnyOf {
                 sources: &["InstanceId", "SnapshotId", "DiskDeviceMapping."],
                 field: "InstanceId",
@@ -986,30 +664,15 @@ pub fn cross_rules(op: Operation) -> &'static [CrossCheck] {
             },
             C::DiskRoles,
             // Default UEFI-Preferred boots UEFI on arm64, so only an explicit other mode is wrong.
-            C::Arm64Uefi {
-                absent_ok: true,
-                from_context: false,
-            },
+            C::Arm64Uefi { absent_ok: true, from_context: false },
         ],
-        EcsModifyImageAttribute => &[
-            C::Arm64Uefi {
-                absent_ok: true,
-                from_context: true,
-            },
-            C::ImdsNoDowngrade,
-            C::DeprecateNotShared,
-        ],
+        EcsModifyImageAttribute => {
+            &[C::Arm64Uefi { absent_ok: true, from_context: true }, C::ImdsNoDowngrade, C::DeprecateNotShared]
+        }
         EcsCopyImage => &[C::Tags { max: 20 }, C::CopyDestinationRegion],
         EcsDescribeTasks => &[
-            C::ListIndex {
-                list: "ResourceIds",
-                max: 100,
-                code: INVALID,
-            },
-            C::TimeOrder {
-                start: "StartTime",
-                end: "EndTime",
-            },
+            C::ListIndex { list: "ResourceIds", max: 100, code: INVALID },
+            C::TimeOrder { start: "StartTime", end: "EndTime" },
         ],
         EhpcAddImage => &[C::EhpcImageSpec, C::EhpcEnterpriseCriId],
         EnsImportImage => &[C::EnsImportSource],
@@ -1086,10 +749,7 @@ pub fn validate(op: Operation, params: &Params, ctx: &Context) -> Vec<FieldError
         }
         apply(rule, name, Input::Wire(value), &mut out);
     }
-    for rule in rules(op)
-        .iter()
-        .filter(|r| r.required && !r.field.split('.').any(|s| s == "N"))
-    {
+    for rule in rules(op).iter().filter(|r| r.required && !r.field.split('.').any(|s| s == "N")) {
         if params.get(rule.field).is_none_or(str::is_empty) {
             out.push(missing(rule.field, MISSING, &rule.check));
         }
@@ -1102,20 +762,8 @@ pub fn validate(op: Operation, params: &Params, ctx: &Context) -> Vec<FieldError
     out
 }
 
-fn error(
-    field: &str,
-    rule: &'static str,
-    code: &'static str,
-    en: String,
-    zh: String,
-) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        rule,
-        code,
-        en,
-        zh,
-    }
+fn error(field: &str, rule: &'static str, code: &'static str, en: String, zh: String) -> FieldError {
+    FieldError { field: field.to_owned(), rule, code, en, zh }
 }
 
 fn missing(field: &str, code: &'static str, check: &Check) -> FieldError {
@@ -1123,10 +771,7 @@ fn missing(field: &str, code: &'static str, check: &Check) -> FieldError {
         field,
         "required.missing",
         code,
-        format!(
-            "{field} is required but was not supplied; expected {}.",
-            check.hint_en()
-        ),
+        format!("{field} is required but was not supplied; expected {}.", check.hint_en()),
         format!("缺少必填参数 {field};应为{}。", check.hint_zh()),
     )
 }
@@ -1161,12 +806,7 @@ fn apply(rule: &FieldRule, field: &str, input: Input<'_>, out: &mut Vec<FieldErr
                 return;
             };
             let Value::Array(items) = &value else {
-                out.push(type_error(
-                    field,
-                    rule,
-                    "a JSON array of objects",
-                    "由对象组成的 JSON 数组",
-                ));
+                out.push(type_error(field, rule, "a JSON array of objects", "由对象组成的 JSON 数组"));
                 return;
             };
             if items.is_empty() {
@@ -1181,12 +821,7 @@ fn apply(rule: &FieldRule, field: &str, input: Input<'_>, out: &mut Vec<FieldErr
                 return;
             };
             let Value::Array(items) = &value else {
-                out.push(type_error(
-                    field,
-                    rule,
-                    "a JSON array of strings",
-                    "由字符串组成的 JSON 数组",
-                ));
+                out.push(type_error(field, rule, "a JSON array of strings", "由字符串组成的 JSON 数组"));
                 return;
             };
             if items.is_empty() {
@@ -1244,20 +879,13 @@ fn empty_array(field: &str, rule: &FieldRule) -> FieldError {
         field,
         "json.empty",
         rule.code,
-        format!(
-            "{field} is an empty JSON array; give at least one entry or leave the parameter out."
-        ),
+        format!("{field} is an empty JSON array; give at least one entry or leave the parameter out."),
         format!("{field} 是空的 JSON 数组;请至少提供一项,或不传该参数。"),
     )
 }
 
 /// The JSON value of a JSON-typed field (a wire string or a string nested in JSON is parsed).
-fn json_of(
-    field: &str,
-    rule: &FieldRule,
-    input: Input<'_>,
-    out: &mut Vec<FieldError>,
-) -> Option<Value> {
+fn json_of(field: &str, rule: &FieldRule, input: Input<'_>, out: &mut Vec<FieldError>) -> Option<Value> {
     let text = match input {
         Input::Wire(s) => s,
         Input::Json(Value::String(s)) => s.as_str(),
@@ -1271,45 +899,28 @@ fn json_of(
                 field,
                 "json.parse",
                 rule.code,
-                format!(
-                    "{field} is not valid JSON ({e}); expected {}.",
-                    rule.check.hint_en()
-                ),
-                format!(
-                    "{field} 不是有效的 JSON({e});应为{}。",
-                    rule.check.hint_zh()
-                ),
+                format!("{field} is not valid JSON ({e}); expected {}.", rule.check.hint_en()),
+                format!("{field} 不是有效的 JSON({e});应为{}。", rule.check.hint_zh()),
             ));
             None
         }
     }
 }
 
-fn check_object(
-    field: &str,
-    rule: &FieldRule,
-    value: &Value,
-    subs: &[FieldRule],
-    out: &mut Vec<FieldError>,
-) {
+fn check_object(field: &str, rule: &FieldRule, value: &Value, subs: &[FieldRule], out: &mut Vec<FieldError>) {
     let Value::Object(map) = value else {
         out.push(type_error(field, rule, "a JSON object", "JSON 对象"));
         return;
     };
     // Keys are case-sensitive on the server; a near miss is almost always a typo worth naming.
     for key in map.keys() {
-        if let Some(sub) = subs
-            .iter()
-            .find(|s| s.field != key && s.field.eq_ignore_ascii_case(key))
-        {
+        if let Some(sub) = subs.iter().find(|s| s.field != key && s.field.eq_ignore_ascii_case(key)) {
             let expected = sub.field;
             out.push(error(
                 &format!("{field}.{expected}"),
                 "json.key_case",
                 sub.code,
-                format!(
-                    "{field} has key \"{key}\"; keys are case-sensitive, write \"{expected}\"."
-                ),
+                format!("{field} has key \"{key}\"; keys are case-sensitive, write \"{expected}\"."),
                 format!("{field} 中的键 \"{key}\" 大小写有误;键区分大小写,应写作 \"{expected}\"。"),
             ));
         }
@@ -1364,11 +975,7 @@ fn shown(v: &str) -> String {
 }
 
 fn char_shown(c: char) -> String {
-    if c.is_control() || c.is_whitespace() {
-        format!("U+{:04X}", u32::from(c))
-    } else {
-        format!("'{c}'")
-    }
+    if c.is_control() || c.is_whitespace() { format!("U+{:04X}", u32::from(c)) } else { format!("'{c}'") }
 }
 
 fn contains_url(v: &str) -> bool {
@@ -1406,13 +1013,7 @@ const IMAGE_FAMILY_IDS: NameIds = NameIds {
 
 /// The shared 2–128 name grammar. `reserved`: refuse `aliyun`/`acs:` prefixes and http(s)://
 /// anywhere; otherwise only a http(s):// prefix is refused.
-fn check_name(
-    ids: &NameIds,
-    field: &str,
-    v: &str,
-    dot_allowed: bool,
-    reserved: bool,
-) -> Option<Fail> {
+fn check_name(ids: &NameIds, field: &str, v: &str, dot_allowed: bool, reserved: bool) -> Option<Fail> {
     let n = v.chars().count();
     if !(2..=128).contains(&n) {
         return fail(
@@ -1429,10 +1030,7 @@ fn check_name(
                 "{field} must start with a letter (A–Z, a–z) or a Chinese character, not {}.",
                 char_shown(first)
             ),
-            format!(
-                "{field} 必须以英文字母或中文字符开头,不能以 {} 开头。",
-                char_shown(first)
-            ),
+            format!("{field} 必须以英文字母或中文字符开头,不能以 {} 开头。", char_shown(first)),
         );
     }
     if reserved {
@@ -1480,14 +1078,8 @@ fn check_name(
         };
         return fail(
             ids.chars,
-            format!(
-                "{field} contains {} which is not allowed; use only {list_en}.",
-                char_shown(bad)
-            ),
-            format!(
-                "{field} 含有不允许的字符 {};只能包含{list_zh}。",
-                char_shown(bad)
-            ),
+            format!("{field} contains {} which is not allowed; use only {list_en}.", char_shown(bad)),
+            format!("{field} 含有不允许的字符 {};只能包含{list_zh}。", char_shown(bad)),
         );
     }
     None
@@ -1512,15 +1104,9 @@ fn check_length(rule: &'static str, field: &str, v: &str, min: usize, max: usize
         return None;
     }
     let (en, zh) = if min == 0 {
-        (
-            format!("at most {max} characters"),
-            format!("不超过 {max} 个字符"),
-        )
+        (format!("at most {max} characters"), format!("不超过 {max} 个字符"))
     } else {
-        (
-            format!("{min}–{max} characters long"),
-            format!("{min}~{max} 个字符"),
-        )
+        (format!("{min}–{max} characters long"), format!("{min}~{max} 个字符"))
     };
     fail(
         rule,
@@ -1540,66 +1126,38 @@ fn one_of(field: &str, v: &str, allowed: &[&str], ignore_case: bool) -> Option<F
     if let Some(right) = folded {
         return fail(
             "enum.value",
-            format!(
-                "{field} value '{}' has the wrong letter case; write '{right}'.",
-                shown(v)
-            ),
-            format!(
-                "{field} 的取值 '{}' 大小写有误,应写作 '{right}'。",
-                shown(v)
-            ),
+            format!("{field} value '{}' has the wrong letter case; write '{right}'.", shown(v)),
+            format!("{field} 的取值 '{}' 大小写有误,应写作 '{right}'。", shown(v)),
         );
     }
     fail(
         "enum.value",
-        format!(
-            "{field} does not accept '{}'; allowed values: {list}.",
-            shown(v)
-        ),
+        format!("{field} does not accept '{}'; allowed values: {list}.", shown(v)),
         format!("{field} 不支持取值 '{}';可选值:{list_zh}。", shown(v)),
     )
 }
 
 fn range_text(min: i64, max: i64) -> (String, String) {
     if max == i64::MAX || max == INT32_MAX {
-        (
-            format!("a whole number of at least {min}"),
-            format!("不小于 {min} 的整数"),
-        )
+        (format!("a whole number of at least {min}"), format!("不小于 {min} 的整数"))
     } else {
-        (
-            format!("a whole number from {min} to {max}"),
-            format!("{min}~{max} 之间的整数"),
-        )
+        (format!("a whole number from {min} to {max}"), format!("{min}~{max} 之间的整数"))
     }
 }
 
 /// `yyyy-MM-ddTHH:mm[:ss]Z` → comparable fields, with calendar checks.
 fn parse_utc(v: &str, seconds: bool) -> Option<[u32; 6]> {
     let b = v.as_bytes();
-    let layout: &[u8] = if seconds {
-        b"dddd-dd-ddTdd:dd:ddZ"
-    } else {
-        b"dddd-dd-ddTdd:ddZ"
-    };
+    let layout: &[u8] = if seconds { b"dddd-dd-ddTdd:dd:ddZ" } else { b"dddd-dd-ddTdd:ddZ" };
     if b.len() != layout.len()
-        || !b.iter().zip(layout).all(|(c, l)| {
-            if *l == b'd' {
-                c.is_ascii_digit()
-            } else {
-                c == l
-            }
-        })
+        || !b.iter().zip(layout).all(|(c, l)| if *l == b'd' { c.is_ascii_digit() } else { c == l })
     {
         return None;
     }
     let num = |from: usize, len: usize| {
-        b[from..from + len]
-            .iter()
-            .fold(0u32, |acc, c| acc * 10 + u32::from(c - b'0'))
+        b[from..from + len].iter().fold(0u32, |acc, c| acc * 10 + u32::from(c - b'0'))
     };
-    let (year, month, day, hour, minute) =
-        (num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2));
+    let (year, month, day, hour, minute) = (num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2));
     let second = if seconds { num(17, 2) } else { 0 };
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let days = match month {
@@ -1614,9 +1172,7 @@ fn parse_utc(v: &str, seconds: bool) -> Option<[u32; 6]> {
 }
 
 fn is_device_path(v: &str) -> bool {
-    let tail = v
-        .strip_prefix("/dev/xvd")
-        .or_else(|| v.strip_prefix("/dev/vd"));
+    let tail = v.strip_prefix("/dev/xvd").or_else(|| v.strip_prefix("/dev/vd"));
     matches!(tail.map(str::as_bytes), Some([c]) if c.is_ascii_lowercase())
 }
 
@@ -1626,9 +1182,7 @@ fn is_cloudbox_arn(v: &str) -> bool {
         ["arn", "acs", "cloudbox", region, uid, resource] => {
             !region.is_empty()
                 && is_index(uid)
-                && resource
-                    .strip_prefix("cloudbox/")
-                    .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+                && resource.strip_prefix("cloudbox/").is_some_and(|id| !id.is_empty() && !id.contains('/'))
         }
         _ => false,
     }
@@ -1638,9 +1192,7 @@ fn check_scalar(check: Check, field: &str, v: &str) -> Option<Fail> {
     match check {
         Check::Any | Check::JsonObject(_) | Check::JsonArrayOf(_) | Check::JsonStringArray => None,
         Check::ImageName(rule) => check_image_name(field, v, rule),
-        Check::ImageFamily { dot_allowed } => {
-            check_name(&IMAGE_FAMILY_IDS, field, v, dot_allowed, true)
-        }
+        Check::ImageFamily { dot_allowed } => check_name(&IMAGE_FAMILY_IDS, field, v, dot_allowed, true),
         Check::Description => {
             if let Some(f) = check_length("description.length", field, v, 2, 256) {
                 return Some(f);
@@ -1661,10 +1213,7 @@ fn check_scalar(check: Check, field: &str, v: &str) -> Option<Fail> {
                         ASCII.",
                         char_shown(bad)
                     ),
-                    format!(
-                        "{field} 只能包含 ASCII 字符,{} 不是 ASCII 字符。",
-                        char_shown(bad)
-                    ),
+                    format!("{field} 只能包含 ASCII 字符,{} 不是 ASCII 字符。", char_shown(bad)),
                 );
             }
             check_length("ascii.length", field, v, 0, max)
@@ -1716,10 +1265,7 @@ fn check_scalar(check: Check, field: &str, v: &str) -> Option<Fail> {
             match v.parse::<i64>() {
                 Err(_) => fail(
                     "int.parse",
-                    format!(
-                        "{field} must be {en}; '{}' is not a whole number.",
-                        shown(v)
-                    ),
+                    format!("{field} must be {en}; '{}' is not a whole number.", shown(v)),
                     format!("{field} 必须是{zh};'{}' 不是整数。", shown(v)),
                 ),
                 Ok(n) if n < min || n > max => fail(
@@ -1769,22 +1315,19 @@ fn check_scalar(check: Check, field: &str, v: &str) -> Option<Fail> {
                 zh: format!("{field} 不能包含 'http://' 或 'https://'。"),
             })
         }
-        Check::Prefix(prefix) => v
-            .strip_prefix(prefix)
-            .is_none_or(str::is_empty)
-            .then(|| Fail {
-                rule: "id.prefix",
-                en: format!(
-                    "{field} must be an ID starting with '{prefix}' (e.g. '{prefix}bp1abc…'); \
+        Check::Prefix(prefix) => v.strip_prefix(prefix).is_none_or(str::is_empty).then(|| Fail {
+            rule: "id.prefix",
+            en: format!(
+                "{field} must be an ID starting with '{prefix}' (e.g. '{prefix}bp1abc…'); \
                      got '{}'.",
-                    shown(v)
-                ),
-                zh: format!(
-                    "{field} 必须是以 '{prefix}' 开头的 ID(例如 '{prefix}bp1abc…'),\
+                shown(v)
+            ),
+            zh: format!(
+                "{field} 必须是以 '{prefix}' 开头的 ID(例如 '{prefix}bp1abc…'),\
                      当前为 '{}'。",
-                    shown(v)
-                ),
-            }),
+                shown(v)
+            ),
+        }),
         Check::DevicePath => (!is_device_path(v)).then(|| Fail {
             rule: "device.name",
             en: format!(
@@ -1839,9 +1382,7 @@ fn check_scalar(check: Check, field: &str, v: &str) -> Option<Fail> {
 fn comma_empty(field: &str) -> Option<Fail> {
     fail(
         "comma_list.empty_item",
-        format!(
-            "{field} has an empty item; separate values with single commas and no trailing comma."
-        ),
+        format!("{field} has an empty item; separate values with single commas and no trailing comma."),
         format!("{field} 含有空项;请用单个逗号分隔各值,末尾不要加逗号。"),
     )
 }
@@ -1874,9 +1415,7 @@ impl Check {
             Check::DevicePath => "a device name /dev/xvda–/dev/xvdz or /dev/vda–/dev/vdz".into(),
             Check::UtcTime { seconds: true } => "a UTC time yyyy-MM-ddTHH:mm:ssZ".into(),
             Check::UtcTime { seconds: false } => "a UTC time yyyy-MM-ddTHH:mmZ".into(),
-            Check::CloudBoxArn => {
-                "arn:acs:cloudbox:{RegionId}:{AliUid}:cloudbox/{CloudBoxId}".into()
-            }
+            Check::CloudBoxArn => "arn:acs:cloudbox:{RegionId}:{AliUid}:cloudbox/{CloudBoxId}".into(),
             Check::JsonObject(subs) => format!("a JSON object with keys {}", keys_en(subs)),
             Check::JsonArrayOf(subs) => {
                 format!("a JSON array of objects with keys {}", keys_en(subs))
@@ -1923,21 +1462,14 @@ impl Check {
 /// (en, zh) hint for the 2–128 name grammar. `dot`: '.' allowed; `reserved`: `aliyun`/`acs:`
 /// prefixes and http(s):// anywhere are refused (otherwise only a http(s):// prefix).
 fn name_hint(dot: bool, reserved: bool) -> (String, String) {
-    let (en_dot, zh_dot) = if dot {
-        ("'.', ", "半角句号(.)、")
-    } else {
-        ("", "")
-    };
+    let (en_dot, zh_dot) = if dot { ("'.', ", "半角句号(.)、") } else { ("", "") };
     let (en_tail, zh_tail) = if reserved {
         (
             "must not start with 'aliyun' or 'acs:' or contain 'http://' or 'https://'",
             "不能以 aliyun 或 acs: 开头,不能包含 http:// 或 https://",
         )
     } else {
-        (
-            "must not start with 'http://' or 'https://'",
-            "不能以 http:// 或 https:// 开头",
-        )
+        ("must not start with 'http://' or 'https://'", "不能以 http:// 或 https:// 开头")
     };
     (
         format!(
@@ -1953,26 +1485,14 @@ fn name_hint(dot: bool, reserved: bool) -> (String, String) {
 
 fn keys_en(subs: &[FieldRule]) -> String {
     subs.iter()
-        .map(|s| {
-            if s.required {
-                format!("{} (required)", s.field)
-            } else {
-                s.field.to_owned()
-            }
-        })
+        .map(|s| if s.required { format!("{} (required)", s.field) } else { s.field.to_owned() })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 fn keys_zh(subs: &[FieldRule]) -> String {
     subs.iter()
-        .map(|s| {
-            if s.required {
-                format!("{}(必填)", s.field)
-            } else {
-                s.field.to_owned()
-            }
-        })
+        .map(|s| if s.required { format!("{}(必填)", s.field) } else { s.field.to_owned() })
         .collect::<Vec<_>>()
         .join("、")
 }
@@ -1982,10 +1502,7 @@ fn keys_zh(subs: &[FieldRule]) -> String {
 // ---------------------------------------------------------------------------------------------
 
 /// Entries of a flattened list: index segment → (sub-field → value), in index order.
-fn list_entries<'a>(
-    params: &'a Params,
-    list: &str,
-) -> BTreeMap<(u64, &'a str), Vec<(&'a str, &'a str)>> {
+fn list_entries<'a>(params: &'a Params, list: &str) -> BTreeMap<(u64, &'a str), Vec<(&'a str, &'a str)>> {
     let mut entries: BTreeMap<(u64, &str), Vec<(&str, &str)>> = BTreeMap::new();
     for (name, value) in params.iter() {
         let Some(rest) = name.strip_prefix(list).and_then(|r| r.strip_prefix('.')) else {
@@ -1993,20 +1510,14 @@ fn list_entries<'a>(
         };
         let (seg, sub) = rest.split_once('.').unwrap_or((rest, ""));
         if is_index(seg) {
-            entries
-                .entry((index_value(seg), seg))
-                .or_default()
-                .push((sub, value));
+            entries.entry((index_value(seg), seg)).or_default().push((sub, value));
         }
     }
     entries
 }
 
 fn sub_value<'a>(fields: &[(&str, &'a str)], names: &[&str]) -> Option<&'a str> {
-    fields
-        .iter()
-        .find(|(k, v)| names.contains(k) && !v.is_empty())
-        .map(|(_, v)| *v)
+    fields.iter().find(|(k, v)| names.contains(k) && !v.is_empty()).map(|(_, v)| *v)
 }
 
 fn is_true(v: Option<&str>) -> bool {
@@ -2037,21 +1548,12 @@ fn run_cross(check: CrossCheck, params: &Params, ctx: &Context, out: &mut Vec<Fi
             for ((_, seg), entry) in list_entries(params, list) {
                 for field in fields {
                     if sub_value(&entry, &[field]).is_none() {
-                        out.push(missing(
-                            &format!("{list}.{seg}.{field}"),
-                            MISSING,
-                            &Check::Any,
-                        ));
+                        out.push(missing(&format!("{list}.{seg}.{field}"), MISSING, &Check::Any));
                     }
                 }
             }
         }
-        CrossCheck::ValueNeedsKey {
-            list,
-            key,
-            value,
-            code,
-        } => {
+        CrossCheck::ValueNeedsKey { list, key, value, code } => {
             for ((_, seg), entry) in list_entries(params, list) {
                 if sub_value(&entry, &[value]).is_some() && sub_value(&entry, &[key]).is_none() {
                     out.push(error(
@@ -2070,39 +1572,24 @@ fn run_cross(check: CrossCheck, params: &Params, ctx: &Context, out: &mut Vec<Fi
                 }
             }
         }
-        CrossCheck::AnyOf {
-            sources,
-            field,
-            rule,
-        } => {
+        CrossCheck::AnyOf { sources, field, rule } => {
             let present = sources.iter().any(|s| match s.strip_suffix('.') {
                 Some(list) => !list_entries(params, list).is_empty(),
                 None => nonempty(params, s).is_some(),
             });
             if !present {
-                let names = sources
-                    .iter()
-                    .map(|s| s.trim_end_matches('.'))
-                    .collect::<Vec<_>>();
+                let names = sources.iter().map(|s| s.trim_end_matches('.')).collect::<Vec<_>>();
                 out.push(error(
                     field,
                     rule,
                     MISSING,
-                    format!(
-                        "Say what to build the image from: give one of {}.",
-                        names.join(", ")
-                    ),
+                    format!("Say what to build the image from: give one of {}.", names.join(", ")),
                     format!("请指定镜像来源:{} 至少提供一个。", names.join("、")),
                 ));
             }
         }
-        CrossCheck::Arm64Uefi {
-            absent_ok,
-            from_context,
-        } => {
-            let known = from_context
-                .then_some(ctx.current_architecture.as_deref())
-                .flatten();
+        CrossCheck::Arm64Uefi { absent_ok, from_context } => {
+            let known = from_context.then_some(ctx.current_architecture.as_deref()).flatten();
             let arch = nonempty(params, "Architecture").or(known);
             if arch != Some("arm64") {
                 return;
@@ -2146,8 +1633,7 @@ fn run_cross(check: CrossCheck, params: &Params, ctx: &Context, out: &mut Vec<Fi
             }
         }
         CrossCheck::DeprecateNotShared => {
-            if ctx.image_is_shared == Some(true) && nonempty(params, "Status") == Some("Deprecated")
-            {
+            if ctx.image_is_shared == Some(true) && nonempty(params, "Status") == Some("Deprecated") {
                 out.push(error(
                     "Status",
                     "status.deprecate_shared",
@@ -2220,8 +1706,8 @@ fn run_cross(check: CrossCheck, params: &Params, ctx: &Context, out: &mut Vec<Fi
         }
         CrossCheck::EhpcImageSpec => cross_ehpc_spec(params, out),
         CrossCheck::EhpcEnterpriseCriId => {
-            let spec = nonempty(params, "ContainerImageSpec")
-                .and_then(|s| serde_json::from_str::<Value>(s).ok());
+            let spec =
+                nonempty(params, "ContainerImageSpec").and_then(|s| serde_json::from_str::<Value>(s).ok());
             let Some(Value::Object(spec)) = spec else {
                 return;
             };
@@ -2230,8 +1716,7 @@ fn run_cross(check: CrossCheck, params: &Params, ctx: &Context, out: &mut Vec<Fi
                 Some(Value::String(s)) => is_true(Some(s.as_str())),
                 _ => false,
             };
-            let has_id =
-                matches!(spec.get("RegistryCriId"), Some(Value::String(s)) if !s.is_empty());
+            let has_id = matches!(spec.get("RegistryCriId"), Some(Value::String(s)) if !s.is_empty());
             if enterprise && !has_id {
                 out.push(error(
                     "ContainerImageSpec.RegistryCriId",
@@ -2294,10 +1779,7 @@ fn cross_tags(params: &Params, max: u64, out: &mut Vec<FieldError>) {
                 format!("Tag.{seg} 超出范围;Tag.N 中 N 的取值为 1~{max}。"),
             ));
         }
-        let key = entry
-            .iter()
-            .find(|(k, _)| matches!(*k, "Key" | "key"))
-            .map(|(_, v)| *v);
+        let key = entry.iter().find(|(k, _)| matches!(*k, "Key" | "key")).map(|(_, v)| *v);
         match key {
             None => {
                 if sub_value(entry, &["Value", "value"]).is_some() {
@@ -2320,10 +1802,7 @@ fn cross_tags(params: &Params, max: u64, out: &mut Vec<FieldError>) {
                 &field,
                 "tag.duplicate_key",
                 "Duplicate.TagKey",
-                format!(
-                    "Tag key '{}' is used more than once; tag keys must be unique.",
-                    shown(k)
-                ),
+                format!("Tag key '{}' is used more than once; tag keys must be unique.", shown(k)),
                 format!("标签键 '{}' 重复;标签键必须唯一。", shown(k)),
             )),
             Some(_) => {}
@@ -2382,18 +1861,13 @@ fn cross_disk_roles(params: &Params, out: &mut Vec<FieldError>) {
             ));
         }
         // /dev/xvdb and /dev/vdb name the same slot.
-        let slot = device
-            .trim_start_matches("/dev/x")
-            .trim_start_matches("/dev/")
-            .to_owned();
+        let slot = device.trim_start_matches("/dev/x").trim_start_matches("/dev/").to_owned();
         if !devices.insert(slot) {
             out.push(error(
                 &field,
                 "disk.duplicate_device",
                 INVALID,
-                format!(
-                    "{device} is used by more than one mapping; give each disk its own device name."
-                ),
+                format!("{device} is used by more than one mapping; give each disk its own device name."),
                 format!("{device} 被多个映射重复使用;每块磁盘的设备名必须不同。"),
             ));
         }
@@ -2417,11 +1891,8 @@ fn cross_ehpc_spec(params: &Params, out: &mut Vec<FieldError>) {
     };
     let has_needed = if kind == "VM" { vm } else { container };
     if !has_needed {
-        let example = if kind == "VM" {
-            r#"{"ImageId":"m-…"}"#
-        } else {
-            r#"{"RegistryUrl":"registry…/repo:tag"}"#
-        };
+        let example =
+            if kind == "VM" { r#"{"ImageId":"m-…"}"# } else { r#"{"RegistryUrl":"registry…/repo:tag"}"# };
         out.push(error(
             needed,
             "ehpc.image_spec",
@@ -2478,11 +1949,9 @@ mod tests {
             EcsDescribeRegions | EhpcListImages | EnsDescribeImages | EnsDescribeSelfImages => {
                 vec![]
             }
-            EhpcAddImage => vec![
-                ("Name", "app"),
-                ("ImageType", "VM"),
-                ("VMImageSpec", r#"{"ImageId":"m-1"}"#),
-            ],
+            EhpcAddImage => {
+                vec![("Name", "app"), ("ImageType", "VM"), ("VMImageSpec", r#"{"ImageId":"m-1"}"#)]
+            }
             EhpcGetImage | EhpcRemoveImage | EnsDeleteImage => vec![("ImageId", "m-1")],
             EnsImportImage => vec![
                 ("ImageName", "镜像名称"),
@@ -2526,18 +1995,9 @@ mod tests {
 
     #[test]
     fn from_action_routes_by_version_and_action() {
-        assert_eq!(
-            Operation::from_action("2014-05-26", "ImportImage"),
-            Some(Operation::EcsImportImage)
-        );
-        assert_eq!(
-            Operation::from_action("2017-11-10", "ImportImage"),
-            Some(Operation::EnsImportImage)
-        );
-        assert_eq!(
-            Operation::from_action("2023-07-01", "AddImage"),
-            Some(Operation::EhpcAddImage)
-        );
+        assert_eq!(Operation::from_action("2014-05-26", "ImportImage"), Some(Operation::EcsImportImage));
+        assert_eq!(Operation::from_action("2017-11-10", "ImportImage"), Some(Operation::EnsImportImage));
+        assert_eq!(Operation::from_action("2023-07-01", "AddImage"), Some(Operation::EhpcAddImage));
         assert_eq!(
             Operation::from_action("2017-11-10", "DescribeSelfImages"),
             Some(Operation::EnsDescribeSelfImages)
@@ -2545,35 +2005,20 @@ mod tests {
         assert_eq!(Operation::from_action("2014-05-26", "AddImage"), None);
         assert_eq!(Operation::from_action("2024-07-30", "AddImage"), None);
         for op in Operation::ALL {
-            assert_eq!(
-                Operation::from_action(op.product().version(), op.action()),
-                Some(op)
-            );
+            assert_eq!(Operation::from_action(op.product().version(), op.action()), Some(op));
         }
     }
 
     #[test]
     fn image_name_length_boundaries_count_chars_not_bytes() {
         let op = Operation::EcsImportImage;
-        assert!(has(
-            &with(op, &[("ImageName", "a")]),
-            "ImageName",
-            "image_name.length"
-        ));
+        assert!(has(&with(op, &[("ImageName", "a")]), "ImageName", "image_name.length"));
         assert!(with(op, &[("ImageName", "ab")]).is_empty());
         assert!(with(op, &[("ImageName", &"a".repeat(128))]).is_empty());
-        assert!(has(
-            &with(op, &[("ImageName", &"a".repeat(129))]),
-            "ImageName",
-            "image_name.length"
-        ));
+        assert!(has(&with(op, &[("ImageName", &"a".repeat(129))]), "ImageName", "image_name.length"));
         // 128 Chinese characters are 384 bytes and still valid.
         assert!(with(op, &[("ImageName", &"镜".repeat(128))]).is_empty());
-        assert!(has(
-            &with(op, &[("ImageName", &"镜".repeat(129))]),
-            "ImageName",
-            "image_name.length"
-        ));
+        assert!(has(&with(op, &[("ImageName", &"镜".repeat(129))]), "ImageName", "image_name.length"));
         let e = with(op, &[("ImageName", "a")]);
         assert_eq!(code_of(&e, "ImageName"), Some("InvalidImageName.Malformed"));
     }
@@ -2581,53 +2026,17 @@ mod tests {
     #[test]
     fn image_name_first_char_prefixes_urls_and_charset() {
         let op = Operation::EcsImportImage;
-        assert!(has(
-            &with(op, &[("ImageName", "1abc")]),
-            "ImageName",
-            "image_name.first_char"
-        ));
-        assert!(has(
-            &with(op, &[("ImageName", "_abc")]),
-            "ImageName",
-            "image_name.first_char"
-        ));
-        assert!(has(
-            &with(op, &[("ImageName", "éabc")]),
-            "ImageName",
-            "image_name.first_char"
-        ));
+        assert!(has(&with(op, &[("ImageName", "1abc")]), "ImageName", "image_name.first_char"));
+        assert!(has(&with(op, &[("ImageName", "_abc")]), "ImageName", "image_name.first_char"));
+        assert!(has(&with(op, &[("ImageName", "éabc")]), "ImageName", "image_name.first_char"));
         assert!(with(op, &[("ImageName", "中文名")]).is_empty());
         assert!(with(op, &[("ImageName", "\u{3400}ext-a")]).is_empty()); // CJK extension A
-        assert!(has(
-            &with(op, &[("ImageName", "aliyun-copy")]),
-            "ImageName",
-            "image_name.reserved_prefix"
-        ));
-        assert!(has(
-            &with(op, &[("ImageName", "acs:img")]),
-            "ImageName",
-            "image_name.reserved_prefix"
-        ));
-        assert!(has(
-            &with(op, &[("ImageName", "img-http://x")]),
-            "ImageName",
-            "image_name.url"
-        ));
-        assert!(has(
-            &with(op, &[("ImageName", "img-https://x")]),
-            "ImageName",
-            "image_name.url"
-        ));
-        assert!(has(
-            &with(op, &[("ImageName", "my image")]),
-            "ImageName",
-            "image_name.chars"
-        ));
-        assert!(has(
-            &with(op, &[("ImageName", "img/1")]),
-            "ImageName",
-            "image_name.chars"
-        ));
+        assert!(has(&with(op, &[("ImageName", "aliyun-copy")]), "ImageName", "image_name.reserved_prefix"));
+        assert!(has(&with(op, &[("ImageName", "acs:img")]), "ImageName", "image_name.reserved_prefix"));
+        assert!(has(&with(op, &[("ImageName", "img-http://x")]), "ImageName", "image_name.url"));
+        assert!(has(&with(op, &[("ImageName", "img-https://x")]), "ImageName", "image_name.url"));
+        assert!(has(&with(op, &[("ImageName", "my image")]), "ImageName", "image_name.chars"));
+        assert!(has(&with(op, &[("ImageName", "img/1")]), "ImageName", "image_name.chars"));
         assert!(with(op, &[("ImageName", "centos7.9:base_v-1")]).is_empty());
         // One error per field, the most specific one.
         assert_eq!(with(op, &[("ImageName", "1 ")]).len(), 1);
@@ -2637,26 +2046,10 @@ mod tests {
     fn image_name_applies_to_modify_and_copy_destination() {
         let e = with(Operation::EcsModifyImageAttribute, &[("ImageName", "9x")]);
         assert!(has(&e, "ImageName", "image_name.first_char"));
-        let e = with(
-            Operation::EcsCopyImage,
-            &[("DestinationImageName", "aliyun_copy")],
-        );
-        assert!(has(
-            &e,
-            "DestinationImageName",
-            "image_name.reserved_prefix"
-        ));
-        assert_eq!(
-            code_of(&e, "DestinationImageName"),
-            Some("InvalidImageName.Malformed")
-        );
-        assert!(
-            with(
-                Operation::EcsCopyImage,
-                &[("DestinationImageName", "copy.v2")]
-            )
-            .is_empty()
-        );
+        let e = with(Operation::EcsCopyImage, &[("DestinationImageName", "aliyun_copy")]);
+        assert!(has(&e, "DestinationImageName", "image_name.reserved_prefix"));
+        assert_eq!(code_of(&e, "DestinationImageName"), Some("InvalidImageName.Malformed"));
+        assert!(with(Operation::EcsCopyImage, &[("DestinationImageName", "copy.v2")]).is_empty());
     }
 
     #[test]
@@ -2665,21 +2058,9 @@ mod tests {
         // The CreateImage doc has no prefix clause.
         assert!(with(op, &[("ImageName", "aliyunBox")]).is_empty());
         assert!(with(op, &[("ImageName", "img.v1")]).is_empty()); // current rule allows '.'
-        assert!(has(
-            &with(op, &[("ImageName", "aliyun.v1")]),
-            "ImageName",
-            "image_name.reserved_prefix"
-        ));
-        assert!(has(
-            &with(op, &[("ImageName", "x")]),
-            "ImageName",
-            "image_name.length"
-        ));
-        assert!(has(
-            &with(op, &[("ImageName", "a b")]),
-            "ImageName",
-            "image_name.chars"
-        ));
+        assert!(has(&with(op, &[("ImageName", "aliyun.v1")]), "ImageName", "image_name.reserved_prefix"));
+        assert!(has(&with(op, &[("ImageName", "x")]), "ImageName", "image_name.length"));
+        assert!(has(&with(op, &[("ImageName", "a b")]), "ImageName", "image_name.chars"));
         assert!(has(
             &with(Operation::EcsImportImage, &[("ImageName", "aliyunBox")]),
             "ImageName",
@@ -2690,17 +2071,9 @@ mod tests {
     #[test]
     fn ens_image_name_variant() {
         let op = Operation::EnsImportImage;
-        assert!(has(
-            &with(op, &[("ImageName", "img.v1")]),
-            "ImageName",
-            "image_name.chars"
-        ));
+        assert!(has(&with(op, &[("ImageName", "img.v1")]), "ImageName", "image_name.chars"));
         assert!(with(op, &[("ImageName", "aliyun-ok")]).is_empty()); // no prefix clause for ENS
-        assert!(has(
-            &with(op, &[("ImageName", "x")]),
-            "ImageName",
-            "image_name.length"
-        ));
+        assert!(has(&with(op, &[("ImageName", "x")]), "ImageName", "image_name.length"));
         assert!(with(op, &[("ImageName", "https_x")]).is_empty());
         let e = with(op, &[("ImageName", "http://x")]);
         assert!(has(&e, "ImageName", "image_name.url"));
@@ -2709,101 +2082,46 @@ mod tests {
 
     #[test]
     fn image_family_dot_depends_on_operation() {
-        assert!(
-            with(
-                Operation::EcsModifyImageAttribute,
-                &[("ImageFamily", "daily.v1")]
-            )
-            .is_empty()
-        );
+        assert!(with(Operation::EcsModifyImageAttribute, &[("ImageFamily", "daily.v1")]).is_empty());
         let e = with(Operation::EcsCreateImage, &[("ImageFamily", "daily.v1")]);
         assert!(has(&e, "ImageFamily", "image_family.chars"));
-        assert_eq!(
-            code_of(&e, "ImageFamily"),
-            Some("InvalidImageFamily.Malformed")
-        );
-        assert!(
-            with(
-                Operation::EcsCreateImage,
-                &[("ImageFamily", "hangzhou-daily-update")]
-            )
-            .is_empty()
-        );
+        assert_eq!(code_of(&e, "ImageFamily"), Some("InvalidImageFamily.Malformed"));
+        assert!(with(Operation::EcsCreateImage, &[("ImageFamily", "hangzhou-daily-update")]).is_empty());
         let op = Operation::EcsModifyImageAttribute;
-        assert!(has(
-            &with(op, &[("ImageFamily", "f")]),
-            "ImageFamily",
-            "image_family.length"
-        ));
-        assert!(has(
-            &with(op, &[("ImageFamily", &"f".repeat(129))]),
-            "ImageFamily",
-            "image_family.length"
-        ));
+        assert!(has(&with(op, &[("ImageFamily", "f")]), "ImageFamily", "image_family.length"));
+        assert!(has(&with(op, &[("ImageFamily", &"f".repeat(129))]), "ImageFamily", "image_family.length"));
         assert!(with(op, &[("ImageFamily", &"f".repeat(128))]).is_empty());
-        assert!(has(
-            &with(op, &[("ImageFamily", "acs:fam")]),
-            "ImageFamily",
-            "image_family.reserved_prefix"
-        ));
-        assert!(has(
-            &with(op, &[("ImageFamily", "-fam")]),
-            "ImageFamily",
-            "image_family.first_char"
-        ));
+        assert!(has(&with(op, &[("ImageFamily", "acs:fam")]), "ImageFamily", "image_family.reserved_prefix"));
+        assert!(has(&with(op, &[("ImageFamily", "-fam")]), "ImageFamily", "image_family.first_char"));
     }
 
     #[test]
     fn description_boundaries_and_url_prefix() {
         let op = Operation::EcsImportImage;
-        assert!(has(
-            &with(op, &[("Description", "d")]),
-            "Description",
-            "description.length"
-        ));
+        assert!(has(&with(op, &[("Description", "d")]), "Description", "description.length"));
         assert!(with(op, &[("Description", "dd")]).is_empty());
         assert!(with(op, &[("Description", &"描".repeat(256))]).is_empty());
         let e = with(op, &[("Description", &"d".repeat(257))]);
         assert!(has(&e, "Description", "description.length"));
-        assert_eq!(
-            code_of(&e, "Description"),
-            Some("InvalidDescription.Malformed")
-        );
-        assert!(has(
-            &with(op, &[("Description", "http://x")]),
-            "Description",
-            "description.url_prefix"
-        ));
-        assert!(has(
-            &with(op, &[("Description", "https://x")]),
-            "Description",
-            "description.url_prefix"
-        ));
+        assert_eq!(code_of(&e, "Description"), Some("InvalidDescription.Malformed"));
+        assert!(has(&with(op, &[("Description", "http://x")]), "Description", "description.url_prefix"));
+        assert!(has(&with(op, &[("Description", "https://x")]), "Description", "description.url_prefix"));
         // Only the prefix is refused.
         assert!(with(op, &[("Description", "see http://x")]).is_empty());
-        let e = with(
-            Operation::EcsCopyImage,
-            &[("DestinationDescription", "https://x")],
-        );
+        let e = with(Operation::EcsCopyImage, &[("DestinationDescription", "https://x")]);
         assert!(has(&e, "DestinationDescription", "description.url_prefix"));
     }
 
     fn tags(n: usize) -> Vec<(String, String)> {
         (1..=n)
             .flat_map(|i| {
-                [
-                    (format!("Tag.{i}.Key"), format!("k{i}")),
-                    (format!("Tag.{i}.Value"), format!("v{i}")),
-                ]
+                [(format!("Tag.{i}.Key"), format!("k{i}")), (format!("Tag.{i}.Value"), format!("v{i}"))]
             })
             .collect()
     }
 
     fn with_owned(op: Operation, extra: &[(String, String)]) -> Vec<FieldError> {
-        let pairs: Vec<(&str, &str)> = extra
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let pairs: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         with(op, &pairs)
     }
 
@@ -2824,10 +2142,7 @@ mod tests {
         assert!(has(&e, "Tag.21.Key", "tag.index"));
         let e = with(Operation::EcsImportImage, &[("Tag.0.Key", "k")]);
         assert!(has(&e, "Tag.0.Key", "tag.index"));
-        let e = with(
-            Operation::EcsImportImage,
-            &[("Tag.99999999999999999999999.Key", "k")],
-        );
+        let e = with(Operation::EcsImportImage, &[("Tag.99999999999999999999999.Key", "k")]);
         assert!(has(&e, "Tag.99999999999999999999999.Key", "tag.index"));
     }
 
@@ -2835,36 +2150,17 @@ mod tests {
     fn tag_key_and_value_rules() {
         let op = Operation::EcsImportImage;
         assert!(with(op, &[("Tag.1.Key", &"k".repeat(128))]).is_empty());
-        assert!(has(
-            &with(op, &[("Tag.1.Key", &"k".repeat(129))]),
-            "Tag.1.Key",
-            "tag_key.length"
-        ));
-        assert!(has(
-            &with(op, &[("Tag.1.Key", "")]),
-            "Tag.1.Key",
-            "tag_key.length"
-        ));
+        assert!(has(&with(op, &[("Tag.1.Key", &"k".repeat(129))]), "Tag.1.Key", "tag_key.length"));
+        assert!(has(&with(op, &[("Tag.1.Key", "")]), "Tag.1.Key", "tag_key.length"));
         let e = with(op, &[("Tag.1.Key", "aliyun-x")]);
         assert!(has(&e, "Tag.1.Key", "tag_key.reserved_prefix"));
         assert_eq!(code_of(&e, "Tag.1.Key"), Some("InvalidTagKey.Malformed"));
-        assert!(has(
-            &with(op, &[("Tag.1.Key", "acs:x")]),
-            "Tag.1.Key",
-            "tag_key.reserved_prefix"
-        ));
-        assert!(has(
-            &with(op, &[("Tag.1.Key", "see https://x")]),
-            "Tag.1.Key",
-            "tag_key.url"
-        ));
+        assert!(has(&with(op, &[("Tag.1.Key", "acs:x")]), "Tag.1.Key", "tag_key.reserved_prefix"));
+        assert!(has(&with(op, &[("Tag.1.Key", "see https://x")]), "Tag.1.Key", "tag_key.url"));
         assert!(with(op, &[("Tag.1.Key", "k"), ("Tag.1.Value", &"v".repeat(128))]).is_empty());
         let e = with(op, &[("Tag.1.Key", "k"), ("Tag.1.Value", &"v".repeat(129))]);
         assert!(has(&e, "Tag.1.Value", "tag_value.length"));
-        assert_eq!(
-            code_of(&e, "Tag.1.Value"),
-            Some("InvalidTagValue.Malformed")
-        );
+        assert_eq!(code_of(&e, "Tag.1.Value"), Some("InvalidTagValue.Malformed"));
         assert!(has(
             &with(op, &[("Tag.1.Key", "k"), ("Tag.1.Value", "acs:v")]),
             "Tag.1.Value",
@@ -2877,11 +2173,7 @@ mod tests {
             "tag_value.url"
         ));
         // Deprecated lowercase form follows the same rules.
-        assert!(has(
-            &with(op, &[("Tag.1.key", "acs:x")]),
-            "Tag.1.key",
-            "tag_key.reserved_prefix"
-        ));
+        assert!(has(&with(op, &[("Tag.1.key", "acs:x")]), "Tag.1.key", "tag_key.reserved_prefix"));
     }
 
     #[test]
@@ -2905,11 +2197,7 @@ mod tests {
         let e = with(op, &[("ClientToken", &"t".repeat(65))]);
         assert!(has(&e, "ClientToken", "ascii.length"));
         assert_eq!(code_of(&e, "ClientToken"), Some("InvalidParameter"));
-        assert!(has(
-            &with(op, &[("ClientToken", "tokén")]),
-            "ClientToken",
-            "ascii.non_ascii"
-        ));
+        assert!(has(&with(op, &[("ClientToken", "tokén")]), "ClientToken", "ascii.non_ascii"));
         assert!(has(
             &with(Operation::EcsCopyImage, &[("ClientToken", "令牌")]),
             "ClientToken",
@@ -2925,168 +2213,64 @@ mod tests {
         }
         let e = with(op, &[("Architecture", "amd64")]);
         assert!(has(&e, "Architecture", "enum.value"));
+        assert_eq!(code_of(&e, "Architecture"), Some("InvalidArchitecture.Malformed"));
         assert_eq!(
-            code_of(&e, "Architecture"),
-            Some("InvalidArchitecture.Malformed")
-        );
-        assert_eq!(
-            code_of(
-                &with(Operation::EcsDescribeImages, &[("Architecture", "x")]),
-                "Architecture"
-            ),
+            code_of(&with(Operation::EcsDescribeImages, &[("Architecture", "x")]), "Architecture"),
             Some("InvalidArchitecture")
         );
         assert!(with(op, &[("OSType", "Linux")]).is_empty()); // 2016 capitalisation
-        assert!(has(
-            &with(op, &[("OSType", "macos")]),
-            "OSType",
-            "enum.value"
-        ));
-        assert!(has(
-            &with(Operation::EcsDescribeImages, &[("OSType", "Linux")]),
-            "OSType",
-            "enum.value"
-        ));
+        assert!(has(&with(op, &[("OSType", "macos")]), "OSType", "enum.value"));
+        assert!(has(&with(Operation::EcsDescribeImages, &[("OSType", "Linux")]), "OSType", "enum.value"));
         assert!(with(op, &[("Platform", "Others Linux")]).is_empty());
         assert!(with(op, &[("Platform", "Windows Server 2019")]).is_empty());
-        assert!(has(
-            &with(op, &[("Platform", "Arch")]),
-            "Platform",
-            "enum.value"
-        ));
-        assert!(has(
-            &with(op, &[("Platform", "centos")]),
-            "Platform",
-            "enum.value"
-        ));
-        assert!(has(
-            &with(op, &[("BootMode", "UEFI-Preferred")]),
-            "BootMode",
-            "enum.value"
-        ));
+        assert!(has(&with(op, &[("Platform", "Arch")]), "Platform", "enum.value"));
+        assert!(has(&with(op, &[("Platform", "centos")]), "Platform", "enum.value"));
+        assert!(has(&with(op, &[("BootMode", "UEFI-Preferred")]), "BootMode", "enum.value"));
         assert!(with(Operation::EcsCreateImage, &[("BootMode", "UEFI-Preferred")]).is_empty());
-        assert!(
-            with(
-                Operation::EcsModifyImageAttribute,
-                &[("BootMode", "UEFI-Preferred")]
-            )
-            .is_empty()
-        );
+        assert!(with(Operation::EcsModifyImageAttribute, &[("BootMode", "UEFI-Preferred")]).is_empty());
         assert!(with(op, &[("LicenseType", "Aliyun")]).is_empty());
-        let e = with(
-            Operation::EcsModifyImageAttribute,
-            &[("LicenseType", "Aliyun")],
-        );
+        let e = with(Operation::EcsModifyImageAttribute, &[("LicenseType", "Aliyun")]);
         assert!(has(&e, "LicenseType", "enum.value"));
-        assert_eq!(
-            code_of(&e, "LicenseType"),
-            Some("InvalidLicenseType.NotSupported")
-        );
-        assert!(
-            with(
-                Operation::EcsModifyImageAttribute,
-                &[("LicenseType", "BYOL")]
-            )
-            .is_empty()
-        );
+        assert_eq!(code_of(&e, "LicenseType"), Some("InvalidLicenseType.NotSupported"));
+        assert!(with(Operation::EcsModifyImageAttribute, &[("LicenseType", "BYOL")]).is_empty());
         assert!(with(op, &[("DetectionStrategy", "Standard")]).is_empty());
-        assert!(has(
-            &with(op, &[("DetectionStrategy", "Full")]),
-            "DetectionStrategy",
-            "enum.value"
-        ));
+        assert!(has(&with(op, &[("DetectionStrategy", "Full")]), "DetectionStrategy", "enum.value"));
         assert!(with(op, &[("DiskDeviceMapping.1.Format", "QCOW2")]).is_empty());
         assert!(with(op, &[("DiskDeviceMapping.1.Format", "qcow2")]).is_empty());
         let e = with(op, &[("DiskDeviceMapping.1.Format", "VDI")]);
-        assert_eq!(
-            code_of(&e, "DiskDeviceMapping.1.Format"),
-            Some("InvalidImageFormat.Malformed")
-        );
+        assert_eq!(code_of(&e, "DiskDeviceMapping.1.Format"), Some("InvalidImageFormat.Malformed"));
         assert!(with(op, &[("Features.NvmeSupport", "supported")]).is_empty());
-        assert!(has(
-            &with(op, &[("Features.NvmeSupport", "yes")]),
-            "Features.NvmeSupport",
-            "enum.value"
-        ));
+        assert!(has(&with(op, &[("Features.NvmeSupport", "yes")]), "Features.NvmeSupport", "enum.value"));
         let e = with(op, &[("Features.ImdsSupport", "v3")]);
-        assert_eq!(
-            code_of(&e, "Features.ImdsSupport"),
-            Some("InvalidParameter.FeaturesImdsSupport")
-        );
+        assert_eq!(code_of(&e, "Features.ImdsSupport"), Some("InvalidParameter.FeaturesImdsSupport"));
         let m = Operation::EcsModifyImageAttribute;
         assert!(with(m, &[("Status", "Deprecated")]).is_empty());
         assert!(with(m, &[("Status", "Available")]).is_empty());
-        assert!(has(
-            &with(m, &[("Status", "Creating")]),
-            "Status",
-            "enum.value"
-        ));
+        assert!(has(&with(m, &[("Status", "Creating")]), "Status", "enum.value"));
         // Wrong case gets a targeted message.
         let e = with(m, &[("Status", "deprecated")]);
-        assert!(
-            e.iter()
-                .any(|x| x.rule == "enum.value" && x.en.contains("'Deprecated'"))
-        );
+        assert!(e.iter().any(|x| x.rule == "enum.value" && x.en.contains("'Deprecated'")));
     }
 
     #[test]
     fn describe_images_filters() {
         let op = Operation::EcsDescribeImages;
         assert!(
-            with(
-                op,
-                &[(
-                    "Status",
-                    "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated"
-                )]
-            )
-            .is_empty()
+            with(op, &[("Status", "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated")])
+                .is_empty()
         );
-        assert!(has(
-            &with(op, &[("Status", "Available,Gone")]),
-            "Status",
-            "enum.list_value"
-        ));
-        assert!(has(
-            &with(op, &[("Status", "Available,")]),
-            "Status",
-            "comma_list.empty_item"
-        ));
+        assert!(has(&with(op, &[("Status", "Available,Gone")]), "Status", "enum.list_value"));
+        assert!(has(&with(op, &[("Status", "Available,")]), "Status", "comma_list.empty_item"));
         let e = with(op, &[("ImageOwnerAlias", "mine")]);
-        assert_eq!(
-            code_of(&e, "ImageOwnerAlias"),
-            Some("InvalidImageOwnerAlias.ValueNotSupported")
-        );
-        assert_eq!(
-            code_of(&with(op, &[("Usage", "busy")]), "Usage"),
-            Some("InvalidUsage")
-        );
+        assert_eq!(code_of(&e, "ImageOwnerAlias"), Some("InvalidImageOwnerAlias.ValueNotSupported"));
+        assert_eq!(code_of(&with(op, &[("Usage", "busy")]), "Usage"), Some("InvalidUsage"));
         assert!(with(op, &[("ActionType", "ChangeOS")]).is_empty());
-        assert!(has(
-            &with(op, &[("ActionType", "Reboot")]),
-            "ActionType",
-            "enum.value"
-        ));
-        let e = with(
-            op,
-            &[
-                ("Filter.1.Key", "Owner"),
-                ("Filter.1.Value", "2024-01-01T00:00Z"),
-            ],
-        );
-        assert_eq!(
-            code_of(&e, "Filter.1.Key"),
-            Some("InvalidFilterKey.NotFound")
-        );
+        assert!(has(&with(op, &[("ActionType", "Reboot")]), "ActionType", "enum.value"));
+        let e = with(op, &[("Filter.1.Key", "Owner"), ("Filter.1.Value", "2024-01-01T00:00Z")]);
+        assert_eq!(code_of(&e, "Filter.1.Key"), Some("InvalidFilterKey.NotFound"));
         assert!(
-            with(
-                op,
-                &[
-                    ("Filter.1.Key", "CreationStartTime"),
-                    ("Filter.1.Value", "2024-02-29T23:59Z")
-                ]
-            )
-            .is_empty()
+            with(op, &[("Filter.1.Key", "CreationStartTime"), ("Filter.1.Value", "2024-02-29T23:59Z")])
+                .is_empty()
         );
         for bad in [
             "2024-01-01",
@@ -3095,30 +2279,15 @@ mod tests {
             "2024-13-01T00:00Z",
             "2024-01-01T24:00Z",
         ] {
-            let e = with(
-                op,
-                &[("Filter.1.Key", "CreationEndTime"), ("Filter.1.Value", bad)],
-            );
+            let e = with(op, &[("Filter.1.Key", "CreationEndTime"), ("Filter.1.Value", bad)]);
             assert!(has(&e, "Filter.1.Value", "time.format"), "{bad}");
         }
         let e = with(op, &[("Filter.2.Value", "2024-01-01T00:00Z")]);
         assert!(has(&e, "Filter.2.Key", "list.value_without_key"));
-        assert!(has(
-            &with(op, &[("IsPublic", "true")]),
-            "IsPublic",
-            "is_public.owner_alias"
-        ));
+        assert!(has(&with(op, &[("IsPublic", "true")]), "IsPublic", "is_public.owner_alias"));
         assert!(with(op, &[("IsPublic", "true"), ("ImageOwnerAlias", "others")]).is_empty());
-        assert!(has(
-            &with(op, &[("ShowExpired", "1")]),
-            "ShowExpired",
-            "bool.parse"
-        ));
-        assert!(has(
-            &with(op, &[("ImageOwnerId", "abc")]),
-            "ImageOwnerId",
-            "int.parse"
-        ));
+        assert!(has(&with(op, &[("ShowExpired", "1")]), "ShowExpired", "bool.parse"));
+        assert!(has(&with(op, &[("ImageOwnerId", "abc")]), "ImageOwnerId", "int.parse"));
     }
 
     #[test]
@@ -3132,39 +2301,20 @@ mod tests {
         ];
         for (op, max) in cases {
             assert!(with(op, &[("PageSize", "1")]).is_empty(), "{op:?}");
+            assert!(with(op, &[("PageSize", &max.to_string())]).is_empty(), "{op:?}");
             assert!(
-                with(op, &[("PageSize", &max.to_string())]).is_empty(),
+                has(&with(op, &[("PageSize", &(max + 1).to_string())]), "PageSize", "int.range"),
                 "{op:?}"
             );
-            assert!(
-                has(
-                    &with(op, &[("PageSize", &(max + 1).to_string())]),
-                    "PageSize",
-                    "int.range"
-                ),
-                "{op:?}"
-            );
-            assert!(
-                has(&with(op, &[("PageSize", "0")]), "PageSize", "int.range"),
-                "{op:?}"
-            );
-            assert!(
-                has(&with(op, &[("PageSize", "ten")]), "PageSize", "int.parse"),
-                "{op:?}"
-            );
-            assert!(
-                has(&with(op, &[("PageNumber", "0")]), "PageNumber", "int.range"),
-                "{op:?}"
-            );
+            assert!(has(&with(op, &[("PageSize", "0")]), "PageSize", "int.range"), "{op:?}");
+            assert!(has(&with(op, &[("PageSize", "ten")]), "PageSize", "int.parse"), "{op:?}");
+            assert!(has(&with(op, &[("PageNumber", "0")]), "PageNumber", "int.range"), "{op:?}");
             assert!(with(op, &[("PageNumber", "1")]).is_empty(), "{op:?}");
         }
         let e = with(Operation::EnsDescribeImages, &[("PageSize", "51")]);
         assert_eq!(code_of(&e, "PageSize"), Some("InvalidParameter.PageSize"));
         assert!(has(
-            &with(
-                Operation::EcsDescribeImages,
-                &[("PageNumber", "99999999999")]
-            ),
+            &with(Operation::EcsDescribeImages, &[("PageNumber", "99999999999")]),
             "PageNumber",
             "int.range"
         ));
@@ -3178,23 +2328,14 @@ mod tests {
             assert_eq!(e.is_empty(), ok, "{size}");
             if !ok {
                 assert!(has(&e, "DiskDeviceMapping.1.DiskImageSize", "int.range"));
-                assert_eq!(
-                    code_of(&e, "DiskDeviceMapping.1.DiskImageSize"),
-                    Some("InvalidImageSize")
-                );
+                assert_eq!(code_of(&e, "DiskDeviceMapping.1.DiskImageSize"), Some("InvalidImageSize"));
             }
         }
-        let data = [
-            ("DiskDeviceMapping.2.OSSBucket", "b"),
-            ("DiskDeviceMapping.2.OSSObject", "d"),
-        ];
+        let data = [("DiskDeviceMapping.2.OSSBucket", "b"), ("DiskDeviceMapping.2.OSSObject", "d")];
         let mut extra = data.to_vec();
         extra.push(("DiskDeviceMapping.2.DiskImageSize", "2049"));
         let e = with(op, &extra);
-        assert_eq!(
-            code_of(&e, "DiskDeviceMapping.2.DiskImageSize"),
-            Some("InvalidDataDiskSize")
-        );
+        assert_eq!(code_of(&e, "DiskDeviceMapping.2.DiskImageSize"), Some("InvalidDataDiskSize"));
         assert!(has(
             &with(op, &[("DiskDeviceMapping.1.DiskImageSize", "40.5")]),
             "DiskDeviceMapping.1.DiskImageSize",
@@ -3206,18 +2347,9 @@ mod tests {
             "int.range"
         ));
         // N: 1 system + data 2..=17.
-        let ok17 = [
-            ("DiskDeviceMapping.17.OSSBucket", "b"),
-            ("DiskDeviceMapping.17.OSSObject", "o"),
-        ];
+        let ok17 = [("DiskDeviceMapping.17.OSSBucket", "b"), ("DiskDeviceMapping.17.OSSObject", "o")];
         assert!(with(op, &ok17).is_empty());
-        let e = with(
-            op,
-            &[
-                ("DiskDeviceMapping.18.OSSBucket", "b"),
-                ("DiskDeviceMapping.18.OSSObject", "o"),
-            ],
-        );
+        let e = with(op, &[("DiskDeviceMapping.18.OSSBucket", "b"), ("DiskDeviceMapping.18.OSSObject", "o")]);
         assert!(has(&e, "DiskDeviceMapping.18", "list.index"));
         // Each mapping needs bucket and object.
         let e = with(op, &[("DiskDeviceMapping.2.OSSBucket", "b")]);
@@ -3225,30 +2357,15 @@ mod tests {
         let e = check(op, &[("RegionId", "cn-hangzhou")]);
         assert!(has(&e, "DiskDeviceMapping.1.OSSBucket", "required.missing"));
         assert!(has(&e, "DiskDeviceMapping.1.OSSObject", "required.missing"));
-        assert_eq!(
-            code_of(&e, "DiskDeviceMapping.1.OSSBucket"),
-            Some("MissingParameter")
-        );
-        assert_eq!(
-            e.iter()
-                .filter(|x| x.field == "DiskDeviceMapping.1.OSSBucket")
-                .count(),
-            1
-        );
+        assert_eq!(code_of(&e, "DiskDeviceMapping.1.OSSBucket"), Some("MissingParameter"));
+        assert_eq!(e.iter().filter(|x| x.field == "DiskDeviceMapping.1.OSSBucket").count(), 1);
         assert!(has(
             &with(op, &[("DiskDeviceMapping.1.Device", "/dev/sda")]),
             "DiskDeviceMapping.1.Device",
             "device.name"
         ));
         assert!(
-            with(
-                op,
-                &[(
-                    "StorageLocationArn",
-                    "arn:acs:cloudbox:cn-hangzhou:1234:cloudbox/cb-1"
-                )]
-            )
-            .is_empty()
+            with(op, &[("StorageLocationArn", "arn:acs:cloudbox:cn-hangzhou:1234:cloudbox/cb-1")]).is_empty()
         );
         assert!(has(
             &with(op, &[("StorageLocationArn", "arn:acs:oss:x")]),
@@ -3260,11 +2377,7 @@ mod tests {
     #[test]
     fn arm64_requires_uefi() {
         let import = Operation::EcsImportImage;
-        assert!(has(
-            &with(import, &[("Architecture", "arm64")]),
-            "BootMode",
-            "boot_mode.arm64_uefi"
-        ));
+        assert!(has(&with(import, &[("Architecture", "arm64")]), "BootMode", "boot_mode.arm64_uefi"));
         assert!(has(
             &with(import, &[("Architecture", "arm64"), ("BootMode", "BIOS")]),
             "BootMode",
@@ -3272,10 +2385,7 @@ mod tests {
         ));
         assert!(with(import, &[("Architecture", "arm64"), ("BootMode", "UEFI")]).is_empty());
         assert!(with(import, &[("Architecture", "x86_64"), ("BootMode", "BIOS")]).is_empty());
-        let arm = Context {
-            current_architecture: Some("arm64".into()),
-            ..Context::default()
-        };
+        let arm = Context { current_architecture: Some("arm64".into()), ..Context::default() };
         // A new import's architecture comes from its parameters (default x86_64), not the context.
         assert!(with_ctx(import, &base(import), &arm).is_empty());
         let create = Operation::EcsCreateImage;
@@ -3286,16 +2396,9 @@ mod tests {
             "boot_mode.arm64_uefi"
         ));
         let modify = Operation::EcsModifyImageAttribute;
-        let arm = Context {
-            current_architecture: Some("arm64".into()),
-            ..Context::default()
-        };
+        let arm = Context { current_architecture: Some("arm64".into()), ..Context::default() };
         let p = [("RegionId", "r"), ("ImageId", "m-1"), ("BootMode", "BIOS")];
-        assert!(has(
-            &with_ctx(modify, &p, &arm),
-            "BootMode",
-            "boot_mode.arm64_uefi"
-        ));
+        assert!(has(&with_ctx(modify, &p, &arm), "BootMode", "boot_mode.arm64_uefi"));
         assert!(with_ctx(modify, &p, &Context::default()).is_empty());
         assert!(with_ctx(modify, &[("RegionId", "r"), ("ImageId", "m-1")], &arm).is_empty());
     }
@@ -3307,13 +2410,7 @@ mod tests {
         assert!(has(&e, "InstanceId", "create_image.source"));
         assert_eq!(code_of(&e, "InstanceId"), Some("MissingParameter"));
         assert!(check(op, &[("RegionId", "r"), ("SnapshotId", "s-1")]).is_empty());
-        assert!(
-            check(
-                op,
-                &[("RegionId", "r"), ("DiskDeviceMapping.1.SnapshotId", "s-1")]
-            )
-            .is_empty()
-        );
+        assert!(check(op, &[("RegionId", "r"), ("DiskDeviceMapping.1.SnapshotId", "s-1")]).is_empty());
         let e = check(
             op,
             &[
@@ -3325,10 +2422,7 @@ mod tests {
             ],
         );
         assert!(has(&e, "DiskDeviceMapping.2.DiskType", "disk.system_count"));
-        let mut p = params(&[
-            ("RegionId", "r"),
-            ("DiskDeviceMapping.1.DiskType", "system"),
-        ]);
+        let mut p = params(&[("RegionId", "r"), ("DiskDeviceMapping.1.DiskType", "system")]);
         for i in 2..=18 {
             p.insert(format!("DiskDeviceMapping.{i}.DiskType"), "data");
         }
@@ -3353,11 +2447,7 @@ mod tests {
                 ("DiskDeviceMapping.2.Device", "/dev/xvdb"),
             ],
         );
-        assert!(has(
-            &e,
-            "DiskDeviceMapping.2.Device",
-            "disk.duplicate_device"
-        ));
+        assert!(has(&e, "DiskDeviceMapping.2.Device", "disk.duplicate_device"));
         assert!(
             check(
                 op,
@@ -3408,10 +2498,7 @@ mod tests {
             EcsDescribeTasks,
             EcsCancelTask,
         ] {
-            assert!(
-                has(&check(op, &[]), "RegionId", "required.missing"),
-                "{op:?}"
-            );
+            assert!(has(&check(op, &[]), "RegionId", "required.missing"), "{op:?}");
         }
         // An empty value is as good as absent.
         assert!(has(
@@ -3425,44 +2512,17 @@ mod tests {
     #[test]
     fn modify_state_dependent_rules() {
         let op = Operation::EcsModifyImageAttribute;
-        let v2 = Context {
-            current_imds_support: Some("v2".into()),
-            ..Context::default()
-        };
-        let p = [
-            ("RegionId", "r"),
-            ("ImageId", "m-1"),
-            ("Features.ImdsSupport", "v1"),
-        ];
+        let v2 = Context { current_imds_support: Some("v2".into()), ..Context::default() };
+        let p = [("RegionId", "r"), ("ImageId", "m-1"), ("Features.ImdsSupport", "v1")];
         let e = with_ctx(op, &p, &v2);
         assert!(has(&e, "Features.ImdsSupport", "imds.no_downgrade"));
-        assert_eq!(
-            code_of(&e, "Features.ImdsSupport"),
-            Some("InvalidOperation.FeaturesImdsSupportNotMatch")
-        );
+        assert_eq!(code_of(&e, "Features.ImdsSupport"), Some("InvalidOperation.FeaturesImdsSupportNotMatch"));
         assert!(with_ctx(op, &p, &Context::default()).is_empty());
-        let shared = Context {
-            image_is_shared: Some(true),
-            ..Context::default()
-        };
-        let p = [
-            ("RegionId", "r"),
-            ("ImageId", "m-1"),
-            ("Status", "Deprecated"),
-        ];
+        let shared = Context { image_is_shared: Some(true), ..Context::default() };
+        let p = [("RegionId", "r"), ("ImageId", "m-1"), ("Status", "Deprecated")];
         let e = with_ctx(op, &p, &shared);
         assert_eq!(code_of(&e, "Status"), Some("ImageUseShared"));
-        assert!(
-            with_ctx(
-                op,
-                &p,
-                &Context {
-                    image_is_shared: Some(false),
-                    ..Context::default()
-                }
-            )
-            .is_empty()
-        );
+        assert!(with_ctx(op, &p, &Context { image_is_shared: Some(false), ..Context::default() }).is_empty());
     }
 
     #[test]
@@ -3472,10 +2532,7 @@ mod tests {
             assert!(with(op, &[("Force", ok)]).is_empty(), "{ok}");
         }
         for bad in ["yes", "1", "TRUE"] {
-            assert!(
-                has(&with(op, &[("Force", bad)]), "Force", "bool.parse"),
-                "{bad}"
-            );
+            assert!(has(&with(op, &[("Force", bad)]), "Force", "bool.parse"), "{bad}");
         }
     }
 
@@ -3483,76 +2540,29 @@ mod tests {
     fn copy_image_same_region() {
         let op = Operation::EcsCopyImage;
         let e = with(op, &[("DestinationRegionId", "cn-hangzhou")]);
-        assert_eq!(
-            code_of(&e, "DestinationRegionId"),
-            Some("IncorrectDestinationRegion")
-        );
-        assert!(
-            with(
-                op,
-                &[
-                    ("DestinationRegionId", "cn-hangzhou"),
-                    ("Encrypted", "true")
-                ]
-            )
-            .is_empty()
-        );
+        assert_eq!(code_of(&e, "DestinationRegionId"), Some("IncorrectDestinationRegion"));
+        assert!(with(op, &[("DestinationRegionId", "cn-hangzhou"), ("Encrypted", "true")]).is_empty());
         assert!(with(op, &[("DestinationRegionId", "cn-beijing")]).is_empty());
     }
 
     #[test]
     fn describe_tasks_rules() {
         let op = Operation::EcsDescribeTasks;
-        let hundred = (1..=100)
-            .map(|i| format!("t-{i}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let hundred = (1..=100).map(|i| format!("t-{i}")).collect::<Vec<_>>().join(",");
         assert!(with(op, &[("TaskIds", &hundred)]).is_empty());
-        assert!(has(
-            &with(op, &[("TaskIds", &format!("{hundred},t-101"))]),
-            "TaskIds",
-            "comma_list.count"
-        ));
-        assert!(has(
-            &with(op, &[("TaskIds", "t-1,,t-2")]),
-            "TaskIds",
-            "comma_list.empty_item"
-        ));
-        assert!(has(
-            &with(op, &[("TaskAction", "IMPORT_IMAGE")]),
-            "TaskAction",
-            "enum.value"
-        ));
+        assert!(has(&with(op, &[("TaskIds", &format!("{hundred},t-101"))]), "TaskIds", "comma_list.count"));
+        assert!(has(&with(op, &[("TaskIds", "t-1,,t-2")]), "TaskIds", "comma_list.empty_item"));
+        assert!(has(&with(op, &[("TaskAction", "IMPORT_IMAGE")]), "TaskAction", "enum.value"));
         assert!(with(op, &[("TaskStatus", "Whatever")]).is_empty());
         assert!(
-            with(
-                op,
-                &[
-                    ("StartTime", "2024-01-01T00:00:00Z"),
-                    ("EndTime", "2024-01-02T00:00:00Z")
-                ]
-            )
-            .is_empty()
+            with(op, &[("StartTime", "2024-01-01T00:00:00Z"), ("EndTime", "2024-01-02T00:00:00Z")])
+                .is_empty()
         );
-        let e = with(
-            op,
-            &[
-                ("StartTime", "2024-01-02T00:00:00Z"),
-                ("EndTime", "2024-01-01T00:00:00Z"),
-            ],
-        );
+        let e = with(op, &[("StartTime", "2024-01-02T00:00:00Z"), ("EndTime", "2024-01-01T00:00:00Z")]);
         assert!(has(&e, "EndTime", "time.order"));
-        assert!(has(
-            &with(op, &[("StartTime", "2024-01-01T00:00Z")]),
-            "StartTime",
-            "time.format"
-        ));
+        assert!(has(&with(op, &[("StartTime", "2024-01-01T00:00Z")]), "StartTime", "time.format"));
         assert!(with(op, &[("ResourceIds.100", "m-1")]).is_empty());
-        assert!(has(
-            &with(op, &[("ResourceIds.101", "m-1")]),
-            "ResourceIds.101",
-            "list.index"
-        ));
+        assert!(has(&with(op, &[("ResourceIds.101", "m-1")]), "ResourceIds.101", "list.index"));
     }
 
     #[test]
@@ -3561,29 +2571,18 @@ mod tests {
         assert!(
             check(
                 op,
-                &[
-                    ("AcceptLanguage", "en-US"),
-                    ("ResourceType", "disk"),
-                    ("InstanceChargeType", "PrePaid")
-                ]
+                &[("AcceptLanguage", "en-US"), ("ResourceType", "disk"), ("InstanceChargeType", "PrePaid")]
             )
             .is_empty()
         );
-        assert!(has(
-            &check(op, &[("AcceptLanguage", "en")]),
-            "AcceptLanguage",
-            "enum.value"
-        ));
+        assert!(has(&check(op, &[("AcceptLanguage", "en")]), "AcceptLanguage", "enum.value"));
     }
 
     #[test]
     fn ehpc_add_image_specs() {
         let op = Operation::EhpcAddImage;
         assert!(has(
-            &check(
-                op,
-                &[("ImageType", "VM"), ("VMImageSpec", r#"{"ImageId":"m-1"}"#)]
-            ),
+            &check(op, &[("ImageType", "VM"), ("VMImageSpec", r#"{"ImageId":"m-1"}"#)]),
             "Name",
             "required.missing"
         ));
@@ -3607,14 +2606,7 @@ mod tests {
         assert!(has(&e, "ContainerImageSpec", "ehpc.spec_mismatch"));
 
         let container = |spec: &str| {
-            check(
-                op,
-                &[
-                    ("Name", "a"),
-                    ("ImageType", "Container"),
-                    ("ContainerImageSpec", spec),
-                ],
-            )
+            check(op, &[("Name", "a"), ("ImageType", "Container"), ("ContainerImageSpec", spec)])
         };
         let good = serde_json::json!({
             "RegistryUrl": "registry-vpc.cn-hangzhou.aliyuncs.com/ehpc_open/nginx:latest",
@@ -3636,29 +2628,13 @@ mod tests {
             "ContainerImageSpec.IsACRRegistry",
             "bool.parse"
         ));
-        let e =
-            container(r#"{"RegistryUrl":"r","RegistryCredential":{"Server":"s","UserName":"u"}}"#);
-        assert!(has(
-            &e,
-            "ContainerImageSpec.RegistryCredential.Password",
-            "required.missing"
-        ));
-        assert_eq!(
-            code_of(&e, "ContainerImageSpec.RegistryCredential.Password"),
-            Some("InvalidParams")
-        );
+        let e = container(r#"{"RegistryUrl":"r","RegistryCredential":{"Server":"s","UserName":"u"}}"#);
+        assert!(has(&e, "ContainerImageSpec.RegistryCredential.Password", "required.missing"));
+        assert_eq!(code_of(&e, "ContainerImageSpec.RegistryCredential.Password"), Some("InvalidParams"));
         let e = container(r#"{"RegistryUrl":"r","RegistryCredential":"{\"Server\":\"s\"}"}"#);
-        assert!(has(
-            &e,
-            "ContainerImageSpec.RegistryCredential.UserName",
-            "required.missing"
-        ));
+        assert!(has(&e, "ContainerImageSpec.RegistryCredential.UserName", "required.missing"));
         let e = container(r#"{"RegistryUrl":"r","IsACREnterprise":"true"}"#);
-        assert!(has(
-            &e,
-            "ContainerImageSpec.RegistryCriId",
-            "ehpc.cri_id_required"
-        ));
+        assert!(has(&e, "ContainerImageSpec.RegistryCriId", "ehpc.cri_id_required"));
         assert!(has(
             &container(r#"{"RegistryUrl":"r","RegistryCriId":"x-1"}"#),
             "ContainerImageSpec.RegistryCriId",
@@ -3667,52 +2643,21 @@ mod tests {
         let e = check(op, &[("Name", "a"), ("ImageType", "Container")]);
         assert!(has(&e, "ContainerImageSpec", "ehpc.image_spec"));
         // Without ImageType a lone container spec is enough.
-        assert!(
-            check(
-                op,
-                &[
-                    ("Name", "a"),
-                    ("ContainerImageSpec", r#"{"RegistryUrl":"r"}"#)
-                ]
-            )
-            .is_empty()
-        );
+        assert!(check(op, &[("Name", "a"), ("ContainerImageSpec", r#"{"RegistryUrl":"r"}"#)]).is_empty());
     }
 
     #[test]
     fn ehpc_list_and_get_json_arrays() {
         let op = Operation::EhpcListImages;
         assert!(
-            check(
-                op,
-                &[
-                    ("ImageIds", r#"["m-1","m-2"]"#),
-                    ("Mode", "Merge"),
-                    ("ImageCategory", "Custom")
-                ]
-            )
-            .is_empty()
+            check(op, &[("ImageIds", r#"["m-1","m-2"]"#), ("Mode", "Merge"), ("ImageCategory", "Custom")])
+                .is_empty()
         );
-        assert!(has(
-            &check(op, &[("ImageIds", "m-1,m-2")]),
-            "ImageIds",
-            "json.parse"
-        ));
-        assert!(has(
-            &check(op, &[("ImageNames", r#"["a",1]"#)]),
-            "ImageNames.2",
-            "json.type"
-        ));
-        assert!(has(
-            &check(op, &[("ImageNames", "[]")]),
-            "ImageNames",
-            "json.empty"
-        ));
+        assert!(has(&check(op, &[("ImageIds", "m-1,m-2")]), "ImageIds", "json.parse"));
+        assert!(has(&check(op, &[("ImageNames", r#"["a",1]"#)]), "ImageNames.2", "json.type"));
+        assert!(has(&check(op, &[("ImageNames", "[]")]), "ImageNames", "json.empty"));
         assert!(has(&check(op, &[("Mode", "All")]), "Mode", "enum.value"));
-        let e = check(
-            Operation::EhpcGetImage,
-            &[("ImageId", "m-1"), ("AdditionalRegionIds", r#"{"a":1}"#)],
-        );
+        let e = check(Operation::EhpcGetImage, &[("ImageId", "m-1"), ("AdditionalRegionIds", r#"{"a":1}"#)]);
         assert!(has(&e, "AdditionalRegionIds", "json.type"));
     }
 
@@ -3720,98 +2665,36 @@ mod tests {
     fn ens_import_image_rules() {
         let op = Operation::EnsImportImage;
         let e = check(op, &[]);
-        for field in [
-            "ImageName",
-            "Architecture",
-            "OSType",
-            "ImageFormat",
-            "ComputeType",
-        ] {
+        for field in ["ImageName", "Architecture", "OSType", "ImageFormat", "ComputeType"] {
             assert!(has(&e, field, "required.missing"), "{field}");
         }
         assert!(has(&e, "OSSBucket", "ens_import.source"));
         let e = with(op, &[("Architecture", "arm64")]);
-        assert_eq!(
-            code_of(&e, "Architecture"),
-            Some("InvalidParameter.Architecture")
-        );
+        assert_eq!(code_of(&e, "Architecture"), Some("InvalidParameter.Architecture"));
         assert!(with(op, &[("OSType", "windows")]).is_empty());
-        assert!(has(
-            &with(op, &[("ImageFormat", "raw")]),
-            "ImageFormat",
-            "enum.value"
-        ));
-        assert!(has(
-            &with(op, &[("ComputeType", "bare_metal")]),
-            "ComputeType",
-            "enum.value"
-        ));
-        assert!(
-            with(
-                op,
-                &[
-                    ("OSSRegion", "cn-beijing"),
-                    ("TargetOSSRegionId", "ap-southeast-1")
-                ]
-            )
-            .is_empty()
-        );
-        assert!(has(
-            &with(op, &[("OSSRegion", "cn-hangzhou")]),
-            "OSSRegion",
-            "enum.value"
-        ));
-        assert!(has(
-            &with(op, &[("TargetOSSRegionId", "cn-hangzhou")]),
-            "TargetOSSRegionId",
-            "enum.value"
-        ));
+        assert!(has(&with(op, &[("ImageFormat", "raw")]), "ImageFormat", "enum.value"));
+        assert!(has(&with(op, &[("ComputeType", "bare_metal")]), "ComputeType", "enum.value"));
+        assert!(with(op, &[("OSSRegion", "cn-beijing"), ("TargetOSSRegionId", "ap-southeast-1")]).is_empty());
+        assert!(has(&with(op, &[("OSSRegion", "cn-hangzhou")]), "OSSRegion", "enum.value"));
+        assert!(has(&with(op, &[("TargetOSSRegionId", "cn-hangzhou")]), "TargetOSSRegionId", "enum.value"));
         assert!(with(op, &[("Platform", "ubuntu")]).is_empty());
-        assert!(has(
-            &with(op, &[("Platform", "Ubuntu")]),
-            "Platform",
-            "enum.value"
-        ));
+        assert!(has(&with(op, &[("Platform", "Ubuntu")]), "Platform", "enum.value"));
 
         let mut p = params(&base(op));
         p.remove("OSSBucket");
         p.remove("OSSObject");
-        p.insert(
-            "DiskDeviceMapping",
-            r#"[{"OSSBucket":"b","OSSObject":"o","OSSRegion":"cn-beijing"}]"#,
-        );
+        p.insert("DiskDeviceMapping", r#"[{"OSSBucket":"b","OSSObject":"o","OSSRegion":"cn-beijing"}]"#);
         assert_eq!(validate(op, &p, &Context::default()), vec![]);
-        p.insert(
-            "DiskDeviceMapping",
-            r#"[{"OSSBucket":"b","OSSObject":"o"},{"OSSBucket":"b2"}]"#,
-        );
+        p.insert("DiskDeviceMapping", r#"[{"OSSBucket":"b","OSSObject":"o"},{"OSSBucket":"b2"}]"#);
         let e = validate(op, &p, &Context::default());
         assert!(has(&e, "DiskDeviceMapping.2.OSSObject", "required.missing"));
         p.insert("DiskDeviceMapping", r#"{"OSSBucket":"b","OSSObject":"o"}"#);
-        assert!(has(
-            &validate(op, &p, &Context::default()),
-            "DiskDeviceMapping",
-            "json.type"
-        ));
+        assert!(has(&validate(op, &p, &Context::default()), "DiskDeviceMapping", "json.type"));
         p.insert("DiskDeviceMapping", r#"["b"]"#);
-        assert!(has(
-            &validate(op, &p, &Context::default()),
-            "DiskDeviceMapping.1",
-            "json.type"
-        ));
+        assert!(has(&validate(op, &p, &Context::default()), "DiskDeviceMapping.1", "json.type"));
         p.insert("DiskDeviceMapping", "[{");
-        assert!(has(
-            &validate(op, &p, &Context::default()),
-            "DiskDeviceMapping",
-            "json.parse"
-        ));
-        let e = check(
-            op,
-            &base(op)
-                .into_iter()
-                .filter(|(k, _)| *k != "OSSObject")
-                .collect::<Vec<_>>(),
-        );
+        assert!(has(&validate(op, &p, &Context::default()), "DiskDeviceMapping", "json.parse"));
+        let e = check(op, &base(op).into_iter().filter(|(k, _)| *k != "OSSObject").collect::<Vec<_>>());
         assert!(has(&e, "OSSObject", "required.missing"));
     }
 
@@ -3819,11 +2702,7 @@ mod tests {
     fn unknown_and_common_parameters_are_ignored() {
         let e = with(
             Operation::EcsImportImage,
-            &[
-                ("Action", "ImportImage"),
-                ("SignatureNonce", "x"),
-                ("Foo.1.Bar", ""),
-            ],
+            &[("Action", "ImportImage"), ("SignatureNonce", "x"), ("Foo.1.Bar", "")],
         );
         assert!(e.is_empty());
     }
@@ -3859,43 +2738,21 @@ mod tests {
             ),
             (
                 Operation::EcsModifyImageAttribute,
-                &[
-                    ("Status", "x"),
-                    ("LicenseType", "Auto"),
-                    ("ImageFamily", "aliyunx"),
-                ],
+                &[("Status", "x"), ("LicenseType", "Auto"), ("ImageFamily", "aliyunx")],
             ),
             (
                 Operation::EcsDescribeImages,
-                &[
-                    ("Status", "A,,"),
-                    ("PageSize", "x"),
-                    ("IsPublic", "true"),
-                    ("Filter.1.Value", "2024"),
-                ],
+                &[("Status", "A,,"), ("PageSize", "x"), ("IsPublic", "true"), ("Filter.1.Value", "2024")],
             ),
             (Operation::EcsDescribeTasks, &[("TaskIds", ",")]),
-            (
-                Operation::EcsCopyImage,
-                &[("RegionId", "r"), ("DestinationRegionId", "r")],
-            ),
+            (Operation::EcsCopyImage, &[("RegionId", "r"), ("DestinationRegionId", "r")]),
             (
                 Operation::EhpcAddImage,
-                &[
-                    ("ImageType", "VM"),
-                    (
-                        "ContainerImageSpec",
-                        r#"{"registryUrl":1,"IsACREnterprise":true}"#,
-                    ),
-                ],
+                &[("ImageType", "VM"), ("ContainerImageSpec", r#"{"registryUrl":1,"IsACREnterprise":true}"#)],
             ),
             (
                 Operation::EnsImportImage,
-                &[
-                    ("ImageName", "a"),
-                    ("DiskDeviceMapping", "[]"),
-                    ("OSSBucket", "b"),
-                ],
+                &[("ImageName", "a"), ("DiskDeviceMapping", "[]"), ("OSSBucket", "b")],
             ),
         ];
         for (op, pairs) in bad {
@@ -3919,10 +2776,7 @@ mod tests {
         ));
         assert!(all.len() > 40, "expected a broad sample, got {}", all.len());
         for e in &all {
-            assert!(
-                !e.field.is_empty() && !e.rule.is_empty() && !e.code.is_empty(),
-                "{e:?}"
-            );
+            assert!(!e.field.is_empty() && !e.rule.is_empty() && !e.code.is_empty(), "{e:?}");
             assert!(e.en.chars().count() > 20, "en message too thin: {e:?}");
             assert!(has_cjk(&e.zh), "zh lacks Chinese: {e:?}");
         }
@@ -3970,9 +2824,7 @@ mod tests {
             for r in table {
                 assert!(seen.insert(r.field), "{op:?} lists {} twice", r.field);
                 assert!(
-                    !r.code.is_empty()
-                        && !r.check.hint_en().is_empty()
-                        && has_cjk(&r.check.hint_zh()),
+                    !r.code.is_empty() && !r.check.hint_en().is_empty() && has_cjk(&r.check.hint_zh()),
                     "{op:?} {}",
                     r.field
                 );
@@ -3983,25 +2835,15 @@ mod tests {
                     .collect::<Vec<_>>()
                     .join(".");
                 assert!(r.matches(&concrete), "{}", r.field);
-                assert!(
-                    !r.matches(&format!("{concrete}.x")) && !r.matches(&format!("x.{concrete}"))
-                );
+                assert!(!r.matches(&format!("{concrete}.x")) && !r.matches(&format!("x.{concrete}")));
             }
         }
         assert_eq!(
-            rule_for(
-                Operation::EcsImportImage,
-                "DiskDeviceMapping.1.DiskImageSize"
-            )
-            .map(|r| r.code),
+            rule_for(Operation::EcsImportImage, "DiskDeviceMapping.1.DiskImageSize").map(|r| r.code),
             Some("InvalidImageSize")
         );
         assert_eq!(
-            rule_for(
-                Operation::EcsImportImage,
-                "DiskDeviceMapping.7.DiskImageSize"
-            )
-            .map(|r| r.code),
+            rule_for(Operation::EcsImportImage, "DiskDeviceMapping.7.DiskImageSize").map(|r| r.code),
             Some("InvalidDataDiskSize")
         );
         assert!(rule_for(Operation::EcsImportImage, "Tag.x.Key").is_none());
@@ -4024,10 +2866,8 @@ mod tests {
     // ---- property tests ----
 
     fn known_names() -> Vec<&'static str> {
-        let mut names: Vec<&'static str> = Operation::ALL
-            .iter()
-            .flat_map(|op| rules(*op).iter().map(|r| r.field))
-            .collect();
+        let mut names: Vec<&'static str> =
+            Operation::ALL.iter().flat_map(|op| rules(*op).iter().map(|r| r.field)).collect();
         names.extend(["Tag.N.Key", "Action", "DiskDeviceMapping.N", "Filter"]);
         names
     }
@@ -4041,10 +2881,7 @@ mod tests {
     }
 
     fn fill_index(pattern: &str, index: &str) -> String {
-        let segments: Vec<&str> = pattern
-            .split('.')
-            .map(|s| if s == "N" { index } else { s })
-            .collect();
+        let segments: Vec<&str> = pattern.split('.').map(|s| if s == "N" { index } else { s }).collect();
         segments.join(".")
     }
 

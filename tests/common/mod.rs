@@ -33,17 +33,10 @@ pub struct Seen {
 impl Seen {
     /// A parameter from the query or the form body.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .chain(self.form.iter())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().chain(self.form.iter()).find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -56,11 +49,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(status: u16, body: impl Into<String>) -> Self {
-        Self {
-            status,
-            body: body.into(),
-            headers: vec![("content-type".into(), "application/json".into())],
-        }
+        Self { status, body: body.into(), headers: vec![("content-type".into(), "application/json".into())] }
     }
     pub fn error(status: u16, code: &str) -> Self {
         Self::json(
@@ -144,24 +133,11 @@ async fn handle(
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let form = if is_form {
-        parse_form(&String::from_utf8_lossy(&body))
-    } else {
-        Vec::new()
-    };
-    let header_pairs: Vec<(String, String)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-        .collect();
-    let (signature_ok, signature, nonce) = verify(
-        &shared.secrets,
-        method.as_str(),
-        uri.path(),
-        &query,
-        &form,
-        &header_pairs,
-        &body,
-    );
+    let form = if is_form { parse_form(&String::from_utf8_lossy(&body)) } else { Vec::new() };
+    let header_pairs: Vec<(String, String)> =
+        headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())).collect();
+    let (signature_ok, signature, nonce) =
+        verify(&shared.secrets, method.as_str(), uri.path(), &query, &form, &header_pairs, &body);
     let seen = Seen {
         method: method.to_string(),
         path: uri.path().to_owned(),
@@ -181,12 +157,7 @@ async fn handle(
     if shared.delay_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(shared.delay_ms)).await;
     }
-    let reply = shared
-        .script
-        .lock()
-        .unwrap()
-        .pop_front()
-        .unwrap_or_else(|| (shared.fallback)(&seen));
+    let reply = shared.script.lock().unwrap().pop_front().unwrap_or_else(|| (shared.fallback)(&seen));
     shared.in_flight.lock().unwrap().0 -= 1;
     let mut response = (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
     for (k, v) in reply.headers {
@@ -208,37 +179,24 @@ fn verify(
     headers: &[(String, String)],
     body: &[u8],
 ) -> (bool, String, String) {
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    };
+    let header =
+        |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
     let find = |id: &str| credentials.iter().find(|c| c.access_key_id == id);
     // OSS, path style: /bucket/key.
     let decoded = form_decode_path(path);
     let (bucket, key) = match decoded.trim_start_matches('/').split_once('/') {
         Some((b, k)) => (Some(b.to_owned()), k.to_owned()),
-        None if decoded.len() > 1 => (
-            Some(decoded.trim_start_matches('/').to_owned()),
-            String::new(),
-        ),
+        None if decoded.len() > 1 => (Some(decoded.trim_start_matches('/').to_owned()), String::new()),
         None => (None, String::new()),
     };
     let pairs = || headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-    if let Some((id, provided)) =
-        header("authorization").and_then(|a| oss_v1::parse_authorization(&a))
-    {
+    if let Some((id, provided)) = header("authorization").and_then(|a| oss_v1::parse_authorization(&a)) {
         let Some(cred) = find(&id) else {
             return (false, provided, String::new());
         };
         let q = query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         let signed = oss_v1::sign(method, bucket.as_deref(), &key, q, pairs(), cred);
-        return (
-            signed.signature == provided,
-            provided,
-            header("date").unwrap_or_default(),
-        );
+        return (signed.signature == provided, provided, header("date").unwrap_or_default());
     }
     if let Some(auth) = header("authorization").and_then(|a| oss_v4::parse_authorization(&a)) {
         let Some(cred) = find(&auth.access_key_id) else {
@@ -261,10 +219,7 @@ fn verify(
         );
     }
     if let Some(auth) = header("authorization").and_then(|a| acs3::parse_authorization(&a)) {
-        let Some(cred) = credentials
-            .iter()
-            .find(|c| c.access_key_id == auth.access_key_id)
-        else {
+        let Some(cred) = credentials.iter().find(|c| c.access_key_id == auth.access_key_id) else {
             return (false, auth.signature, String::new());
         };
         let hash_ok = header("x-acs-content-sha256").as_deref() == Some(sha256_hex(body).as_str());
@@ -278,42 +233,22 @@ fn verify(
             cred,
         );
         let ok = hash_ok && signed.signature == auth.signature;
-        return (
-            ok,
-            auth.signature,
-            header("x-acs-signature-nonce").unwrap_or_default(),
-        );
+        return (ok, auth.signature, header("x-acs-signature-nonce").unwrap_or_default());
     }
-    let all: Vec<(&str, &str)> = query
-        .iter()
-        .chain(form.iter())
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let get = |name: &str| {
-        all.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| (*v).to_owned())
-            .unwrap_or_default()
-    };
+    let all: Vec<(&str, &str)> =
+        query.iter().chain(form.iter()).map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let get =
+        |name: &str| all.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()).unwrap_or_default();
     let provided = get("Signature");
-    let Some(cred) = credentials
-        .iter()
-        .find(|c| c.access_key_id == get("AccessKeyId"))
-    else {
+    let Some(cred) = credentials.iter().find(|c| c.access_key_id == get("AccessKeyId")) else {
         return (false, provided, get("SignatureNonce"));
     };
     let signed = rpc::sign(method, all.iter().copied(), &cred.access_key_secret);
-    (
-        signed.signature == provided,
-        provided,
-        get("SignatureNonce"),
-    )
+    (signed.signature == provided, provided, get("SignatureNonce"))
 }
 
 fn form_decode_path(path: &str) -> String {
-    percent_encoding::percent_decode_str(path)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(path).decode_utf8_lossy().into_owned()
 }
 
 pub fn secret(s: &str) -> Secret {

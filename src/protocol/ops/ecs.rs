@@ -215,10 +215,7 @@ pub struct Tag {
 
 impl Tag {
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
-        Self {
-            key: key.into(),
-            value: Some(value.into()),
-        }
+        Self { key: key.into(), value: Some(value.into()) }
     }
 }
 
@@ -267,10 +264,7 @@ pub struct CreateDiskMapping {
 }
 
 /// `Status` is one comma-separated parameter.
-fn comma_statuses<S: Serializer>(
-    statuses: &[ImageStatus],
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
+fn comma_statuses<S: Serializer>(statuses: &[ImageStatus], serializer: S) -> Result<S::Ok, S::Error> {
     let joined: Vec<&str> = statuses.iter().map(ImageStatus::as_str).collect();
     serializer.serialize_str(&joined.join(","))
 }
@@ -506,12 +500,7 @@ pub struct DescribeImageSharePermission {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct EmptyResponse {
-    #[serde(
-        rename = "RequestId",
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(rename = "RequestId", alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
 }
 
@@ -519,11 +508,7 @@ pub struct EmptyResponse {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct DescribeImagesResponse {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
     #[serde(deserialize_with = "de::string")]
     pub region_id: String,
@@ -744,11 +729,7 @@ pub struct ResourceTag {
 #[derive(Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 struct RawTaskStarted {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     request_id: String,
     #[serde(deserialize_with = "de::string")]
     region_id: String,
@@ -765,15 +746,11 @@ struct RawTaskStarted {
 impl RawTaskStarted {
     /// `TaskId`, else whichever older name was sent.
     fn take_task_id(&mut self) -> String {
-        [
-            &mut self.task_id,
-            &mut self.import_task_id,
-            &mut self.export_task_id,
-        ]
-        .into_iter()
-        .map(std::mem::take)
-        .find(|id| !id.is_empty())
-        .unwrap_or_default()
+        [&mut self.task_id, &mut self.import_task_id, &mut self.export_task_id]
+            .into_iter()
+            .map(std::mem::take)
+            .find(|id| !id.is_empty())
+            .unwrap_or_default()
     }
 }
 
@@ -809,11 +786,7 @@ pub struct ExportImageResponse {
 
 impl From<RawTaskStarted> for ExportImageResponse {
     fn from(mut raw: RawTaskStarted) -> Self {
-        Self {
-            task_id: raw.take_task_id(),
-            request_id: raw.request_id,
-            region_id: raw.region_id,
-        }
+        Self { task_id: raw.take_task_id(), request_id: raw.request_id, region_id: raw.region_id }
     }
 }
 
@@ -821,11 +794,7 @@ impl From<RawTaskStarted> for ExportImageResponse {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct ImageIdResponse {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
     #[serde(deserialize_with = "de::string")]
     pub image_id: String,
@@ -835,11 +804,7 @@ pub struct ImageIdResponse {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct DescribeTasksResponse {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
     #[serde(deserialize_with = "de::string")]
     pub region_id: String,
@@ -894,11 +859,7 @@ impl Task {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct DescribeTaskAttributeResponse {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
     #[serde(deserialize_with = "de::string")]
     pub region_id: String,
@@ -974,11 +935,7 @@ pub struct RelatedItem {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct DescribeRegionsResponse {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
     #[serde(deserialize_with = "de::list")]
     pub regions: Vec<Region>,
@@ -1003,11 +960,7 @@ pub struct Region {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct DescribeImageSharePermissionResponse {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
     #[serde(deserialize_with = "de::string")]
     pub region_id: String,
@@ -1067,12 +1020,7 @@ macro_rules! ecs_operation {
 }
 
 ecs_operation!(DescribeImages, "DescribeImages", DescribeImagesResponse);
-ecs_operation!(
-    ImportImage,
-    "ImportImage",
-    ImportImageResponse,
-    client_token
-);
+ecs_operation!(ImportImage, "ImportImage", ImportImageResponse, client_token);
 ecs_operation!(CreateImage, "CreateImage", ImageIdResponse, client_token);
 ecs_operation!(ModifyImageAttribute, "ModifyImageAttribute", EmptyResponse);
 ecs_operation!(DeleteImage, "DeleteImage", EmptyResponse);
@@ -1080,17 +1028,9 @@ ecs_operation!(CopyImage, "CopyImage", ImageIdResponse, client_token);
 ecs_operation!(CancelCopyImage, "CancelCopyImage", EmptyResponse);
 ecs_operation!(ExportImage, "ExportImage", ExportImageResponse);
 ecs_operation!(DescribeTasks, "DescribeTasks", DescribeTasksResponse);
-ecs_operation!(
-    DescribeTaskAttribute,
-    "DescribeTaskAttribute",
-    DescribeTaskAttributeResponse
-);
+ecs_operation!(DescribeTaskAttribute, "DescribeTaskAttribute", DescribeTaskAttributeResponse);
 ecs_operation!(CancelTask, "CancelTask", EmptyResponse);
-ecs_operation!(
-    ModifyImageSharePermission,
-    "ModifyImageSharePermission",
-    EmptyResponse
-);
+ecs_operation!(ModifyImageSharePermission, "ModifyImageSharePermission", EmptyResponse);
 ecs_operation!(
     DescribeImageSharePermission,
     "DescribeImageSharePermission",
@@ -1122,10 +1062,8 @@ mod tests {
     }
 
     fn expected(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let mut pairs: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         pairs.sort();
         pairs
     }
@@ -1165,13 +1103,7 @@ mod tests {
             role_name: Some("AliyunECSImageImportDefaultRole".into()),
             client_token: Some("tok-1".into()),
             resource_group_id: Some("rg-1".into()),
-            tag: vec![
-                Tag::new("env", "dev"),
-                Tag {
-                    key: "team".into(),
-                    value: None,
-                },
-            ],
+            tag: vec![Tag::new("env", "dev"), Tag { key: "team".into(), value: None }],
             storage_location_arn: Some("arn:acs:cloudbox:cn-hangzhou:1:cloudbox/cb-1".into()),
             dry_run: Some(true),
         };
@@ -1203,10 +1135,7 @@ mod tests {
                 ("Tag.1.Key", "env"),
                 ("Tag.1.Value", "dev"),
                 ("Tag.2.Key", "team"),
-                (
-                    "StorageLocationArn",
-                    "arn:acs:cloudbox:cn-hangzhou:1:cloudbox/cb-1"
-                ),
+                ("StorageLocationArn", "arn:acs:cloudbox:cn-hangzhou:1:cloudbox/cb-1"),
                 ("DryRun", "true"),
             ])
         );
@@ -1258,10 +1187,7 @@ mod tests {
             image_name: Some("TestCentOS".into()),
             architecture: Some(Architecture::Arm64),
             boot_mode: Some(BootMode::UefiPreferred),
-            features: Some(FeatureParams {
-                nvme_support: None,
-                imds_support: Some(ImdsSupport::V1),
-            }),
+            features: Some(FeatureParams { nvme_support: None, imds_support: Some(ImdsSupport::V1) }),
             client_token: Some("123e4567".into()),
             ..Default::default()
         };
@@ -1321,25 +1247,15 @@ mod tests {
     fn describe_images_with_status_list_tags_and_filters() {
         let mut request = DescribeImages {
             region_id: "cn-hangzhou".into(),
-            status: vec![
-                ImageStatus::Creating,
-                ImageStatus::Waiting,
-                ImageStatus::Available,
-            ],
+            status: vec![ImageStatus::Creating, ImageStatus::Waiting, ImageStatus::Available],
             image_owner_alias: Some(ImageOwnerAlias::SelfOwned),
             os_type: Some(OsType::Windows),
             usage: Some(ImageUsage::None),
             action_type: Some(ActionType::ChangeOs),
             tag: vec![Tag::new("env", "prod")],
             filter: vec![
-                Filter {
-                    key: ImageFilterKey::CreationStartTime,
-                    value: "2024-01-01T00:00Z".into(),
-                },
-                Filter {
-                    key: ImageFilterKey::CreationEndTime,
-                    value: "2024-02-01T00:00Z".into(),
-                },
+                Filter { key: ImageFilterKey::CreationStartTime, value: "2024-01-01T00:00Z".into() },
+                Filter { key: ImageFilterKey::CreationEndTime, value: "2024-02-01T00:00Z".into() },
             ],
             ..Default::default()
         };
@@ -1363,10 +1279,7 @@ mod tests {
                 ("PageSize", "100"),
             ])
         );
-        let all = DescribeImages {
-            status: ImageStatus::all(),
-            ..Default::default()
-        };
+        let all = DescribeImages { status: ImageStatus::all(), ..Default::default() };
         assert_eq!(
             all.to_params().unwrap().get("Status"),
             Some("Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated")
@@ -1438,16 +1351,9 @@ mod tests {
                 ("ImageFormat", "vdi"),
             ])
         );
-        let delete = DeleteImage {
-            region_id: "r".into(),
-            image_id: "m-1".into(),
-            force: Some(true),
-            dry_run: None,
-        };
-        assert_eq!(
-            wire(&delete),
-            expected(&[("RegionId", "r"), ("ImageId", "m-1"), ("Force", "true")])
-        );
+        let delete =
+            DeleteImage { region_id: "r".into(), image_id: "m-1".into(), force: Some(true), dry_run: None };
+        assert_eq!(wire(&delete), expected(&[("RegionId", "r"), ("ImageId", "m-1"), ("Force", "true")]));
         let share = ModifyImageSharePermission {
             region_id: "r".into(),
             image_id: "m-1".into(),
@@ -1506,14 +1412,10 @@ mod tests {
             r#"{"RequestId":"r","RegionId":"cn-hangzhou","ImageId":"m-1","TaskId":"t-1","ImportTaskId":"old"}"#,
         )
         .unwrap();
-        assert_eq!(
-            (current.region_id.as_str(), current.task_id.as_str()),
-            ("cn-hangzhou", "t-1")
-        );
-        let export: ExportImageResponse = serde_json::from_str(
-            r#"{"RequestId":"r","RegionId":"cn-hangzhou","ExportTaskId":"t-9"}"#,
-        )
-        .unwrap();
+        assert_eq!((current.region_id.as_str(), current.task_id.as_str()), ("cn-hangzhou", "t-1"));
+        let export: ExportImageResponse =
+            serde_json::from_str(r#"{"RequestId":"r","RegionId":"cn-hangzhou","ExportTaskId":"t-9"}"#)
+                .unwrap();
         assert_eq!(export.task_id, "t-9");
     }
 
@@ -1578,19 +1480,10 @@ mod tests {
     fn describe_images_decodes_sdk_shape() {
         let response: DescribeImagesResponse = serde_json::from_str(DESCRIBE_IMAGES).unwrap();
         assert_eq!(response.region_id, "cn-hangzhou");
-        assert_eq!(
-            (
-                response.total_count,
-                response.page_number,
-                response.page_size
-            ),
-            (2, 1, 10)
-        );
+        assert_eq!((response.total_count, response.page_number, response.page_size), (2, 1, 10));
         let page = DescribeImages::into_page(response);
         assert_eq!(page.total_count, 2);
-        let [custom, public] = &page.items[..] else {
-            panic!("expected two images")
-        };
+        let [custom, public] = &page.items[..] else { panic!("expected two images") };
 
         assert_eq!(custom.image_id, "m-bp1g7004ksh0oeuc****");
         assert_eq!(custom.status(), ImageStatus::Creating);
@@ -1605,10 +1498,7 @@ mod tests {
         assert!(custom.is_self_shared && custom.is_support_io_optimized && !custom.is_copied);
         assert_eq!(custom.disk_device_mappings.len(), 2);
         let system = &custom.disk_device_mappings[0];
-        assert_eq!(
-            (system.size, system.disk_type.as_str(), system.remain_time),
-            (40, "system", 30)
-        );
+        assert_eq!((system.size, system.disk_type.as_str(), system.remain_time), (40, "system", 30));
         assert_eq!(system.import_oss_bucket, "ecsimageos");
         assert_eq!(system.progress_percent(), Some(45));
         assert!(!system.encrypted);
@@ -1617,22 +1507,13 @@ mod tests {
         assert_eq!(custom.features.imds_support(), ImdsSupport::V2);
         assert_eq!(custom.detection_options.status, "Finished");
         assert_eq!(custom.detection_options.items[0].risk_level, "Medium");
-        assert_eq!(
-            custom.tags,
-            vec![ResourceTag {
-                tag_key: "env".into(),
-                tag_value: "dev".into()
-            }]
-        );
+        assert_eq!(custom.tags, vec![ResourceTag { tag_key: "env".into(), tag_value: "dev".into() }]);
 
         assert_eq!(public.status(), ImageStatus::Available);
         assert_eq!(public.progress_percent(), Some(100));
         assert!(!public.is_self_shared);
         assert!(public.tags.is_empty() && public.disk_device_mappings.is_empty());
-        assert_eq!(
-            public.features.nvme_support(),
-            NvmeSupport::Other(String::new())
-        );
+        assert_eq!(public.features.nvme_support(), NvmeSupport::Other(String::new()));
     }
 
     #[test]
@@ -1655,37 +1536,27 @@ mod tests {
         assert_eq!(plain.images[0].tags[0].tag_key, "a");
 
         let empty: DescribeImagesResponse =
-            serde_json::from_str(r#"{"RequestId":"r","TotalCount":0,"Images":{"Image":[]}}"#)
-                .unwrap();
+            serde_json::from_str(r#"{"RequestId":"r","TotalCount":0,"Images":{"Image":[]}}"#).unwrap();
         assert!(empty.images.is_empty());
         let missing: DescribeImagesResponse = serde_json::from_str(r#"{"RequestId":"r"}"#).unwrap();
         assert!(missing.images.is_empty());
-        let unknown: DescribeImagesResponse = serde_json::from_str(
-            r#"{"Images":{"Image":[{"Status":"Frozen","Architecture":"riscv64"}]}}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            unknown.images[0].status(),
-            ImageStatus::Other("Frozen".into())
-        );
-        assert_eq!(
-            unknown.images[0].architecture(),
-            Architecture::Other("riscv64".into())
-        );
+        let unknown: DescribeImagesResponse =
+            serde_json::from_str(r#"{"Images":{"Image":[{"Status":"Frozen","Architecture":"riscv64"}]}}"#)
+                .unwrap();
+        assert_eq!(unknown.images[0].status(), ImageStatus::Other("Frozen".into()));
+        assert_eq!(unknown.images[0].architecture(), Architecture::Other("riscv64".into()));
     }
 
     #[test]
     fn apsara_request_id_spelling_is_accepted() {
         // Seed 004 (Apsara Stack CreateImage).
         let created: ImageIdResponse =
-            serde_json::from_str(r#"{"RequestID":"1E3D5A1E0-67CA-43DA-24BC-EAF2D5A1E4DC"}"#)
-                .unwrap();
+            serde_json::from_str(r#"{"RequestID":"1E3D5A1E0-67CA-43DA-24BC-EAF2D5A1E4DC"}"#).unwrap();
         assert_eq!(created.request_id, "1E3D5A1E0-67CA-43DA-24BC-EAF2D5A1E4DC");
         assert!(created.image_id.is_empty());
         let lower: EmptyResponse = serde_json::from_str(r#"{"requestId":"x"}"#).unwrap();
         assert_eq!(lower.request_id, "x");
-        let import: ImportImageResponse =
-            serde_json::from_str(r#"{"RequestID":"y","TaskId":"t"}"#).unwrap();
+        let import: ImportImageResponse = serde_json::from_str(r#"{"RequestID":"y","TaskId":"t"}"#).unwrap();
         assert_eq!(import.request_id, "y");
     }
 
@@ -1702,9 +1573,7 @@ mod tests {
         .unwrap();
         let page = DescribeTasks::into_page(response);
         assert_eq!(page.total_count, 2);
-        let [first, second] = &page.items[..] else {
-            panic!("expected two tasks")
-        };
+        let [first, second] = &page.items[..] else { panic!("expected two tasks") };
         assert!(first.support_cancel && !second.support_cancel);
         assert!(first.is_import() && second.is_import());
         assert_eq!(second.task_action(), TaskAction::ImportImage);
@@ -1714,13 +1583,9 @@ mod tests {
 
         // The published doc sample nests wrappers inside an array.
         let doc_sample: DescribeTasksResponse =
-            serde_json::from_str(r#"{"TaskSet":[{"Task":[{"TaskId":"t-1"},{"TaskId":"t-2"}]}]}"#)
-                .unwrap();
+            serde_json::from_str(r#"{"TaskSet":[{"Task":[{"TaskId":"t-1"},{"TaskId":"t-2"}]}]}"#).unwrap();
         assert_eq!(doc_sample.task_set.len(), 2);
-        let export = Task {
-            task_action: "ExportImage".into(),
-            ..Default::default()
-        };
+        let export = Task { task_action: "ExportImage".into(), ..Default::default() };
         assert!(!export.is_import());
     }
 
@@ -1741,23 +1606,13 @@ mod tests {
         assert_eq!(response.task_action(), TaskAction::ExportImage);
         assert!(!response.is_import());
         assert_eq!(response.task_status(), TaskStatus::Finished);
-        assert_eq!(
-            (
-                response.total_count,
-                response.success_count,
-                response.failed_count
-            ),
-            (1, 1, 0)
-        );
+        assert_eq!((response.total_count, response.success_count, response.failed_count), (1, 1, 0));
         let progress = &response.operation_progress_set[0];
         assert_eq!(progress.operation_status, "Success");
         assert_eq!(progress.related_item_set.len(), 3);
         assert_eq!(
             progress.related_item_set[1],
-            RelatedItem {
-                name: "OSSObject".into(),
-                value: "o.raw".into()
-            }
+            RelatedItem { name: "OSSObject".into(), value: "o.raw".into() }
         );
     }
 
@@ -1768,10 +1623,7 @@ mod tests {
                "RegionEndpoint":"ecs.cn-hangzhou.aliyuncs.com","Status":"available"}]}}"#,
         )
         .unwrap();
-        assert_eq!(
-            regions.regions[0].region_endpoint,
-            "ecs.cn-hangzhou.aliyuncs.com"
-        );
+        assert_eq!(regions.regions[0].region_endpoint, "ecs.cn-hangzhou.aliyuncs.com");
         let shares: DescribeImageSharePermissionResponse = serde_json::from_str(
             r#"{"RequestId":"r","ImageId":"m-1","TotalCount":1,"Accounts":{"Account":[{"AliyunId":"123"}]},
                "ShareGroups":{"ShareGroup":[{"Group":"all"}]}}"#,

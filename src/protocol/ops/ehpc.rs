@@ -75,10 +75,7 @@ pub struct RegistryCredential {
 }
 
 /// The one place the registry password leaves its [`Secret`]: the request's JSON text.
-fn expose_password<S: Serializer>(
-    password: &Option<Secret>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
+fn expose_password<S: Serializer>(password: &Option<Secret>, serializer: S) -> Result<S::Ok, S::Error> {
     match password {
         Some(secret) => serializer.serialize_str(secret.expose()),
         None => serializer.serialize_none(),
@@ -144,11 +141,7 @@ pub struct RemoveImage {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct AddImageResponse {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
     #[serde(deserialize_with = "de::string")]
     pub image_id: String,
@@ -161,11 +154,7 @@ pub struct AddImageResponse {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct SuccessResponse {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
     #[serde(deserialize_with = "de::opt_boolean")]
     pub success: Option<bool>,
@@ -175,11 +164,7 @@ pub struct SuccessResponse {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct ListImagesResponse {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
     #[serde(deserialize_with = "de::opt_boolean")]
     pub success: Option<bool>,
@@ -232,11 +217,7 @@ impl ImageSummary {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct GetImageResponse {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
     #[serde(deserialize_with = "de::opt_boolean")]
     pub success: Option<bool>,
@@ -378,10 +359,8 @@ mod tests {
     }
 
     fn expected(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let mut pairs: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         pairs.sort();
         pairs
     }
@@ -395,9 +374,7 @@ mod tests {
             description: Some("Test image".into()),
             vm_image_spec: None,
             container_image_spec: Some(JsonString(ContainerImageSpec {
-                registry_url: Some(
-                    "registry-vpc.cn-hangzhou.aliyuncs.com/ehpc_open/nginx:latest".into(),
-                ),
+                registry_url: Some("registry-vpc.cn-hangzhou.aliyuncs.com/ehpc_open/nginx:latest".into()),
                 is_acr_registry: Some(true),
                 is_acr_enterprise: Some(true),
                 registry_cri_id: Some("cri-xyz795ygf8k9****".into()),
@@ -416,9 +393,7 @@ mod tests {
             region_id: "cn-hangzhou".into(),
             name: "app-image".into(),
             image_type: Some(ImageType::Vm),
-            vm_image_spec: Some(JsonString(VmImageSpec {
-                image_id: "m-bp1akkkr1rkxtb******".into(),
-            })),
+            vm_image_spec: Some(JsonString(VmImageSpec { image_id: "m-bp1akkkr1rkxtb******".into() })),
             ..Default::default()
         };
         assert_eq!(
@@ -431,10 +406,7 @@ mod tests {
         );
         // The region picks the endpoint and is not a parameter.
         assert_eq!(request.region_id(), Some("cn-hangzhou"));
-        assert_eq!(
-            (AddImage::PRODUCT, AddImage::ACTION),
-            (Product::EhpcInstant, "AddImage")
-        );
+        assert_eq!((AddImage::PRODUCT, AddImage::ACTION), (Product::EhpcInstant, "AddImage"));
     }
 
     #[test]
@@ -466,10 +438,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            public_registry
-                .to_params()
-                .unwrap()
-                .get("ContainerImageSpec"),
+            public_registry.to_params().unwrap().get("ContainerImageSpec"),
             Some(r#"{"RegistryUrl":"docker.io/library/nginx"}"#)
         );
     }
@@ -478,10 +447,7 @@ mod tests {
     fn debug_never_shows_the_registry_password() {
         let shown = format!("{:?}", container_request());
         assert!(!shown.contains("userpassword"), "{shown}");
-        assert!(
-            shown.contains("***") && shown.contains("username"),
-            "{shown}"
-        );
+        assert!(shown.contains("***") && shown.contains("username"), "{shown}");
     }
 
     #[test]
@@ -512,10 +478,7 @@ mod tests {
             region_id: "cn-hangzhou".into(),
             image_id: "m-1".into(),
             image_category: Some(ImageCategory::Custom),
-            additional_region_ids: Some(JsonString(vec![
-                "cn-beijing".into(),
-                "cn-shanghai".into(),
-            ])),
+            additional_region_ids: Some(JsonString(vec!["cn-beijing".into(), "cn-shanghai".into()])),
             ..Default::default()
         };
         assert_eq!(
@@ -526,11 +489,7 @@ mod tests {
                 ("AdditionalRegionIds", r#"["cn-beijing","cn-shanghai"]"#),
             ])
         );
-        let remove = RemoveImage {
-            region_id: String::new(),
-            image_id: "m-1".into(),
-            image_type: None,
-        };
+        let remove = RemoveImage { region_id: String::new(), image_id: "m-1".into(), image_type: None };
         assert_eq!(sorted(&remove), expected(&[("ImageId", "m-1")]));
         assert_eq!(remove.region_id(), None);
     }
@@ -544,8 +503,7 @@ mod tests {
         .unwrap();
         assert_eq!(response.success, Some(true));
         assert_eq!(response.image_id.trim_end(), "m-bp1akkkr1rkxtb******");
-        let textual: SuccessResponse =
-            serde_json::from_str(r#"{"RequestId":"r","Success":"True"}"#).unwrap();
+        let textual: SuccessResponse = serde_json::from_str(r#"{"RequestId":"r","Success":"True"}"#).unwrap();
         assert_eq!(textual.success, Some(true));
         let absent: SuccessResponse = serde_json::from_str(r#"{"RequestId":"r"}"#).unwrap();
         assert_eq!(absent.success, None);
@@ -594,18 +552,8 @@ mod tests {
         assert!(image.vm_image_spec.image_id.is_empty());
         let container = &image.container_image_spec;
         assert!(container.is_acr_registry && !container.is_acr_enterprise);
-        assert_eq!(
-            container.registry_credential.user_name.as_deref(),
-            Some("u")
-        );
-        assert_eq!(
-            container
-                .registry_credential
-                .password
-                .as_ref()
-                .map(Secret::expose),
-            Some("p@ss")
-        );
+        assert_eq!(container.registry_credential.user_name.as_deref(), Some("u"));
+        assert_eq!(container.registry_credential.password.as_ref().map(Secret::expose), Some("p@ss"));
         assert!(!format!("{response:?}").contains("p@ss"));
         assert_eq!(image.document_info.document_id, "7");
         assert_eq!(image.additional_regions_info[0].image_id, "m-2");

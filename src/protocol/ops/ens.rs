@@ -132,11 +132,7 @@ pub struct DescribeImageInfos {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct ImportImageResponse {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
     /// `0` on success; a number or a string on the wire.
     #[serde(deserialize_with = "de::string")]
@@ -149,11 +145,7 @@ pub struct ImportImageResponse {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct EnsEmptyResponse {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
     #[serde(deserialize_with = "de::string")]
     pub code: String,
@@ -163,11 +155,7 @@ pub struct EnsEmptyResponse {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct DescribeImagesResponse {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
     #[serde(deserialize_with = "de::string")]
     pub code: String,
@@ -251,11 +239,7 @@ pub struct EnsImageDisk {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct DescribeImageInfosResponse {
-    #[serde(
-        alias = "RequestID",
-        alias = "requestId",
-        deserialize_with = "de::string"
-    )]
+    #[serde(alias = "RequestID", alias = "requestId", deserialize_with = "de::string")]
     pub request_id: String,
     #[serde(deserialize_with = "de::string")]
     pub code: String,
@@ -299,17 +283,9 @@ macro_rules! ens_operation {
 
 ens_operation!(ImportImage, "ImportImage", ImportImageResponse);
 ens_operation!(DescribeImages, "DescribeImages", DescribeImagesResponse);
-ens_operation!(
-    DescribeSelfImages,
-    "DescribeSelfImages",
-    DescribeImagesResponse
-);
+ens_operation!(DescribeSelfImages, "DescribeSelfImages", DescribeImagesResponse);
 ens_operation!(DeleteImage, "DeleteImage", EnsEmptyResponse);
-ens_operation!(
-    DescribeImageInfos,
-    "DescribeImageInfos",
-    DescribeImageInfosResponse
-);
+ens_operation!(DescribeImageInfos, "DescribeImageInfos", DescribeImageInfosResponse);
 
 paged_operation!(DescribeImages => EnsImage, images, 50);
 
@@ -327,10 +303,8 @@ mod tests {
     }
 
     fn expected(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let mut pairs: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         pairs.sort();
         pairs
     }
@@ -378,10 +352,7 @@ mod tests {
             ])
         );
         assert_eq!(request.region_id(), None);
-        assert_eq!(
-            (ImportImage::PRODUCT, ImportImage::ACTION),
-            (Product::Ens, "ImportImage")
-        );
+        assert_eq!((ImportImage::PRODUCT, ImportImage::ACTION), (Product::Ens, "ImportImage"));
     }
 
     #[test]
@@ -411,39 +382,19 @@ mod tests {
 
     #[test]
     fn paging_and_other_requests() {
-        let mut request = DescribeImages {
-            ens_region_id: Some("cn-dalian-unicom".into()),
-            ..Default::default()
-        };
+        let mut request =
+            DescribeImages { ens_region_id: Some("cn-dalian-unicom".into()), ..Default::default() };
         request.set_page(2, DescribeImages::MAX_PAGE_SIZE);
         assert_eq!(
             sorted(&request),
-            expected(&[
-                ("EnsRegionId", "cn-dalian-unicom"),
-                ("PageNumber", "2"),
-                ("PageSize", "50")
-            ])
+            expected(&[("EnsRegionId", "cn-dalian-unicom"), ("PageNumber", "2"), ("PageSize", "50")])
         );
-        let mut own = DescribeSelfImages {
-            image_name: Some("web".into()),
-            ..Default::default()
-        };
+        let mut own = DescribeSelfImages { image_name: Some("web".into()), ..Default::default() };
         own.set_page(1, DescribeSelfImages::MAX_PAGE_SIZE);
-        assert_eq!(
-            sorted(&own),
-            expected(&[
-                ("ImageName", "web"),
-                ("PageNumber", "1"),
-                ("PageSize", "50")
-            ])
-        );
-        let delete = DeleteImage {
-            image_id: "m-1".into(),
-        };
+        assert_eq!(sorted(&own), expected(&[("ImageName", "web"), ("PageNumber", "1"), ("PageSize", "50")]));
+        let delete = DeleteImage { image_id: "m-1".into() };
         assert_eq!(sorted(&delete), expected(&[("ImageId", "m-1")]));
-        let infos = DescribeImageInfos {
-            os_type: Some(OsType::Windows),
-        };
+        let infos = DescribeImageInfos { os_type: Some(OsType::Windows) };
         assert_eq!(sorted(&infos), expected(&[("OsType", "windows")]));
     }
 
@@ -467,25 +418,14 @@ mod tests {
                    {"Format":"qcow2","Size":"20","Type":"system","imageId":"m-1-sys"}]}}]}}"#,
         )
         .unwrap();
-        assert_eq!(
-            (
-                response.code.as_str(),
-                response.page_number,
-                response.page_size
-            ),
-            ("0", 1, 10)
-        );
+        assert_eq!((response.code.as_str(), response.page_number, response.page_size), ("0", 1, 10));
         let page = DescribeImages::into_page(response);
         let image = &page.items[0];
         assert_eq!(image.image_size, 20);
         let disk = &image.disk_device_mappings[0];
-        assert_eq!(
-            (disk.image_id.as_str(), disk.size, disk.disk_type.as_str()),
-            ("m-1-sys", 20, "system")
-        );
+        assert_eq!((disk.image_id.as_str(), disk.size, disk.disk_type.as_str()), ("m-1-sys", 20, "system"));
         assert_eq!(image.status(), EnsImageStatus::Other(String::new()));
-        let code_text: EnsEmptyResponse =
-            serde_json::from_str(r#"{"RequestId":"r","Code":"0"}"#).unwrap();
+        let code_text: EnsEmptyResponse = serde_json::from_str(r#"{"RequestId":"r","Code":"0"}"#).unwrap();
         assert_eq!(code_text.code, "0");
     }
 

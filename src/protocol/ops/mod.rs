@@ -22,10 +22,7 @@ macro_rules! paged_operation {
             fn into_page(
                 response: <Self as $crate::protocol::ops::RpcOperation>::Response,
             ) -> $crate::protocol::ops::Page<$item> {
-                $crate::protocol::ops::Page {
-                    total_count: response.total_count,
-                    items: response.$list,
-                }
+                $crate::protocol::ops::Page { total_count: response.total_count, items: response.$list }
             }
         }
     };

@@ -8,18 +8,11 @@ use crate::secret::{Credential, Secret};
 
 pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
 /// SHA-256 of the empty body.
-pub const EMPTY_PAYLOAD_HASH: &str =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+pub const EMPTY_PAYLOAD_HASH: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// Headers every V3 request must carry and sign.
-pub const REQUIRED_HEADERS: [&str; 6] = [
-    "host",
-    "x-acs-action",
-    "x-acs-content-sha256",
-    "x-acs-date",
-    "x-acs-signature-nonce",
-    "x-acs-version",
-];
+pub const REQUIRED_HEADERS: [&str; 6] =
+    ["host", "x-acs-action", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce", "x-acs-version"];
 
 /// The `x-acs-*` headers for one attempt (plus `host`, and `content-type` when there is a body).
 pub fn request_headers(
@@ -45,18 +38,13 @@ pub fn request_headers(
     }
     if let Some(token) = &credential.security_token {
         headers.push(("x-acs-security-token".to_owned(), token.expose().to_owned()));
-        headers.push((
-            "x-acs-accesskey-id".to_owned(),
-            credential.access_key_id.clone(),
-        ));
+        headers.push(("x-acs-accesskey-id".to_owned(), credential.access_key_id.clone()));
     }
     headers
 }
 
 /// Names to sign by the doc rule: `host`, `content-type` and every `x-acs-*` header.
-pub fn default_signed_header_names<'a>(
-    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Vec<String> {
+pub fn default_signed_header_names<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<String> {
     let mut names: Vec<String> = headers
         .into_iter()
         .map(|(k, _)| k.trim().to_ascii_lowercase())
@@ -71,11 +59,7 @@ pub fn default_signed_header_names<'a>(
 pub fn canonical_query<'a>(query: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut pairs: Vec<(String, String)> = query.into_iter().map(|(k, v)| (pe(k), pe(v))).collect();
     pairs.sort();
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
 }
 
 /// `(CanonicalHeaders, SignedHeaders)` for the named headers; a name with no header is signed empty.
@@ -84,10 +68,7 @@ pub fn canonical_headers<'a>(
     signed_names: &[String],
 ) -> (String, String) {
     let wanted: Vec<String> = {
-        let mut w: Vec<String> = signed_names
-            .iter()
-            .map(|n| n.trim().to_ascii_lowercase())
-            .collect();
+        let mut w: Vec<String> = signed_names.iter().map(|n| n.trim().to_ascii_lowercase()).collect();
         w.sort();
         w.dedup();
         w
@@ -95,11 +76,7 @@ pub fn canonical_headers<'a>(
     let normalized = normalize_headers(headers);
     let mut canonical = String::new();
     for name in &wanted {
-        let value = normalized
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("");
+        let value = normalized.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
         canonical.push_str(name);
         canonical.push(':');
         canonical.push_str(value);
@@ -135,17 +112,12 @@ pub fn string_to_sign(canonical_request: &str) -> String {
 
 /// Stage 3: hex HMAC-SHA256 keyed with the bare secret (no `&`).
 pub fn signature(secret: &Secret, string_to_sign: &str) -> String {
-    hex::encode(hmac_sha256(
-        secret.expose().as_bytes(),
-        string_to_sign.as_bytes(),
-    ))
+    hex::encode(hmac_sha256(secret.expose().as_bytes(), string_to_sign.as_bytes()))
 }
 
 /// Stage 4: the `Authorization` header value.
 pub fn authorization(access_key_id: &str, signed_headers: &str, signature: &str) -> String {
-    format!(
-        "{ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}"
-    )
+    format!("{ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}")
 }
 
 /// All stages of one V3 signature.
@@ -171,24 +143,12 @@ pub fn sign<'a>(
 ) -> Acs3Signed {
     let query = canonical_query(query);
     let (canonical_hdrs, signed_headers) = canonical_headers(headers, signed_names);
-    let canonical_request = canonical_request(
-        method,
-        canonical_uri,
-        &query,
-        &canonical_hdrs,
-        &signed_headers,
-        hashed_payload,
-    );
+    let canonical_request =
+        canonical_request(method, canonical_uri, &query, &canonical_hdrs, &signed_headers, hashed_payload);
     let string_to_sign = string_to_sign(&canonical_request);
     let signature = signature(&credential.access_key_secret, &string_to_sign);
     let authorization = authorization(&credential.access_key_id, &signed_headers, &signature);
-    Acs3Signed {
-        canonical_request,
-        string_to_sign,
-        signature,
-        signed_headers,
-        authorization,
-    }
+    Acs3Signed { canonical_request, string_to_sign, signature, signed_headers, authorization }
 }
 
 /// A parsed `Authorization: ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..` value.
@@ -207,18 +167,12 @@ pub fn parse_authorization(value: &str) -> Option<Acs3Authorization> {
         let (k, v) = part.trim().split_once('=')?;
         match k {
             "Credential" => id = Some(v.to_owned()),
-            "SignedHeaders" => {
-                signed = Some(v.split(';').map(|h| h.to_ascii_lowercase()).collect())
-            }
+            "SignedHeaders" => signed = Some(v.split(';').map(|h| h.to_ascii_lowercase()).collect()),
             "Signature" => sig = Some(v.to_owned()),
             _ => return None,
         }
     }
-    Some(Acs3Authorization {
-        access_key_id: id?,
-        signed_headers: signed?,
-        signature: sig?,
-    })
+    Some(Acs3Authorization { access_key_id: id?, signed_headers: signed?, signature: sig? })
 }
 
 #[cfg(test)]
@@ -243,13 +197,7 @@ mod tests {
         sign(
             "POST",
             "/",
-            [
-                (
-                    "ImageId",
-                    "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd",
-                ),
-                ("RegionId", "cn-shanghai"),
-            ],
+            [("ImageId", "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd"), ("RegionId", "cn-shanghai")],
             hdrs.iter().copied(),
             &names,
             EMPTY_PAYLOAD_HASH,
@@ -271,18 +219,12 @@ mod tests {
             s.string_to_sign,
             "ACS3-HMAC-SHA256\n7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259"
         );
-        assert_eq!(
-            s.signature,
-            "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"
-        );
+        assert_eq!(s.signature, "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0");
         assert_eq!(
             s.authorization,
             "ACS3-HMAC-SHA256 Credential=YourAccessKeyId,SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"
         );
-        assert_eq!(
-            parse_authorization(&s.authorization).unwrap().signature,
-            s.signature
-        );
+        assert_eq!(parse_authorization(&s.authorization).unwrap().signature, s.signature);
     }
 
     #[test]
@@ -291,10 +233,7 @@ mod tests {
             &official_headers("2023-10-26T09:01:01Z", "d410180a5abf7fe235dd9b74aca91fc0"),
             "YourAccessKeySecret",
         );
-        assert_ne!(
-            s.signature,
-            "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"
-        );
+        assert_ne!(s.signature, "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0");
     }
 
     #[test]
@@ -303,22 +242,15 @@ mod tests {
             &official_headers("2023-10-26T10:22:32Z", "3156853299f313e23d1673dc12e1703d"),
             "YourAccessKeySecret&",
         );
-        assert_ne!(
-            s.signature,
-            "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"
-        );
+        assert_ne!(s.signature, "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0");
     }
 
     #[test]
     fn v3_d1_derived_sts_and_form_body() {
         let body = b"RegionId=cn-shanghai";
         let hash = sha256_hex(body);
-        assert_eq!(
-            hash,
-            "0c2a7678715b8d77a3cb7b78e631f5e1ea6701325b63f4a916888351966dcc3d"
-        );
-        let mut headers =
-            official_headers("2023-10-26T10:22:32Z", "3156853299f313e23d1673dc12e1703d");
+        assert_eq!(hash, "0c2a7678715b8d77a3cb7b78e631f5e1ea6701325b63f4a916888351966dcc3d");
+        let mut headers = official_headers("2023-10-26T10:22:32Z", "3156853299f313e23d1673dc12e1703d");
         headers.retain(|(k, _)| *k != "x-acs-content-sha256");
         headers.push(("x-acs-content-sha256", hash.clone()));
         headers.push(("x-acs-security-token", "CAIStoken".into()));
@@ -326,23 +258,12 @@ mod tests {
         let hdrs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let names = default_signed_header_names(hdrs.iter().copied());
         let cred = Credential::new("YourAccessKeyId", "YourAccessKeySecret");
-        let s = sign(
-            "POST",
-            "/",
-            std::iter::empty(),
-            hdrs.iter().copied(),
-            &names,
-            &hash,
-            &cred,
-        );
+        let s = sign("POST", "/", std::iter::empty(), hdrs.iter().copied(), &names, &hash, &cred);
         assert_eq!(
             s.signed_headers,
             "content-type;host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-security-token;x-acs-signature-nonce;x-acs-version"
         );
-        assert_eq!(
-            s.signature,
-            "54a94ed09edc706a9c40098311273fd8de283c845597f33b5ee09a6024b57373"
-        );
+        assert_eq!(s.signature, "54a94ed09edc706a9c40098311273fd8de283c845597f33b5ee09a6024b57373");
     }
 
     #[test]

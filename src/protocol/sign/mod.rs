@@ -92,24 +92,16 @@ pub(crate) fn base64(data: &[u8]) -> String {
 
 /// Constant-time comparison of two signatures, for verifiers.
 pub fn signatures_equal(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Lowercase, trimmed headers sorted by name; duplicates joined with `,` (values sorted).
 pub(crate) fn normalize_headers<'a>(
     headers: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Vec<(String, String)> {
-    let mut grouped: std::collections::BTreeMap<String, Vec<String>> =
-        std::collections::BTreeMap::new();
+    let mut grouped: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
     for (name, value) in headers {
-        grouped
-            .entry(name.trim().to_ascii_lowercase())
-            .or_default()
-            .push(value.trim().to_owned());
+        grouped.entry(name.trim().to_ascii_lowercase()).or_default().push(value.trim().to_owned());
     }
     grouped
         .into_iter()
@@ -143,10 +135,7 @@ mod tests {
     fn nonces_are_fresh_hex() {
         let (a, b) = (new_nonce(), new_nonce());
         assert_eq!(a.len(), 32);
-        assert!(
-            a.bytes()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        );
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(a, b);
     }
 

@@ -87,22 +87,13 @@ pub fn canonicalized_resource<'a>(
         Some(b) => format!("/{b}/{key}"),
         None => "/".to_owned(),
     };
-    let mut subs: Vec<(&str, &str)> = query
-        .into_iter()
-        .filter(|(k, _)| is_signed_subresource(k))
-        .collect();
+    let mut subs: Vec<(&str, &str)> = query.into_iter().filter(|(k, _)| is_signed_subresource(k)).collect();
     subs.sort_by(|a, b| a.0.cmp(b.0));
     if !subs.is_empty() {
         resource.push('?');
         let joined = subs
             .iter()
-            .map(|(k, v)| {
-                if v.is_empty() {
-                    (*k).to_owned()
-                } else {
-                    format!("{k}={v}")
-                }
-            })
+            .map(|(k, v)| if v.is_empty() { (*k).to_owned() } else { format!("{k}={v}") })
             .collect::<Vec<_>>()
             .join("&");
         resource.push_str(&joined);
@@ -111,9 +102,7 @@ pub fn canonicalized_resource<'a>(
 }
 
 /// Every `x-oss-*` header as `name:value\n`, lowercase, trimmed, sorted.
-pub fn canonicalized_oss_headers<'a>(
-    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> String {
+pub fn canonicalized_oss_headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     normalize_headers(headers)
         .into_iter()
         .filter(|(k, _)| k.starts_with("x-oss-"))
@@ -139,10 +128,7 @@ pub fn string_to_sign(
 
 /// `Base64(HMAC-SHA1(secret, string_to_sign))` — no `&` on the key, unlike RPC.
 pub fn signature(secret: &Secret, string_to_sign: &str) -> String {
-    base64(&hmac_sha1(
-        secret.expose().as_bytes(),
-        string_to_sign.as_bytes(),
-    ))
+    base64(&hmac_sha1(secret.expose().as_bytes(), string_to_sign.as_bytes()))
 }
 
 pub fn authorization(access_key_id: &str, signature: &str) -> String {
@@ -191,19 +177,12 @@ pub fn sign<'a>(
     );
     let signature = signature(&credential.access_key_secret, &string_to_sign);
     let authorization = authorization(&credential.access_key_id, &signature);
-    OssV1Signed {
-        string_to_sign,
-        signature,
-        authorization,
-    }
+    OssV1Signed { string_to_sign, signature, authorization }
 }
 
 /// The `x-oss-security-token` header for STS credentials.
 pub fn sts_header(credential: &Credential) -> Option<(String, String)> {
-    credential
-        .security_token
-        .as_ref()
-        .map(|t| ("x-oss-security-token".to_owned(), t.expose().to_owned()))
+    credential.security_token.as_ref().map(|t| ("x-oss-security-token".to_owned(), t.expose().to_owned()))
 }
 
 /// Query parameters of a V1 presigned URL (`OSSAccessKeyId`, `Expires`, `Signature`,
@@ -220,17 +199,11 @@ pub fn presign_query(
     if let Some(token) = &credential.security_token {
         query.push(("security-token".to_owned(), token.expose().to_owned()));
     }
-    let resource = canonicalized_resource(
-        Some(bucket),
-        key,
-        query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-    );
+    let resource =
+        canonicalized_resource(Some(bucket), key, query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let sts = string_to_sign(verb, "", "", &expires_unix.to_string(), "", &resource);
     let sig = signature(&credential.access_key_secret, &sts);
-    query.push((
-        "OSSAccessKeyId".to_owned(),
-        credential.access_key_id.clone(),
-    ));
+    query.push(("OSSAccessKeyId".to_owned(), credential.access_key_id.clone()));
     query.push(("Expires".to_owned(), expires_unix.to_string()));
     query.push(("Signature".to_owned(), sig));
     (query, sts)
@@ -256,31 +229,18 @@ mod tests {
     #[test]
     fn o1_every_stage() {
         let cred = Credential::new("44CF9590006BF252F707", O1_SECRET);
-        let h = o1_headers(
-            "ODBGOERFMDMzQTczRUY3NUE3NzA5QzdFNUYzMDQxNEM=",
-            "foo@bar.com",
-        );
+        let h = o1_headers("ODBGOERFMDMzQTczRUY3NUE3NzA5QzdFNUYzMDQxNEM=", "foo@bar.com");
         assert_eq!(
             canonicalized_oss_headers(h.iter().copied()),
             "x-oss-magic:abracadabra\nx-oss-meta-author:foo@bar.com\n"
         );
-        let s = sign(
-            "PUT",
-            Some("oss-example"),
-            "nelson",
-            std::iter::empty(),
-            h.iter().copied(),
-            &cred,
-        );
+        let s = sign("PUT", Some("oss-example"), "nelson", std::iter::empty(), h.iter().copied(), &cred);
         assert_eq!(
             s.string_to_sign,
             "PUT\nODBGOERFMDMzQTczRUY3NUE3NzA5QzdFNUYzMDQxNEM=\ntext/html\nThu, 17 Nov 2005 18:49:58 GMT\nx-oss-magic:abracadabra\nx-oss-meta-author:foo@bar.com\n/oss-example/nelson"
         );
         assert_eq!(s.signature, "26NBxoKdsyly4EDv6inkoDft/yA=");
-        assert_eq!(
-            s.authorization,
-            "OSS 44CF9590006BF252F707:26NBxoKdsyly4EDv6inkoDft/yA="
-        );
+        assert_eq!(s.authorization, "OSS 44CF9590006BF252F707:26NBxoKdsyly4EDv6inkoDft/yA=");
         assert_eq!(
             parse_authorization(&s.authorization),
             Some(("44CF9590006BF252F707".into(), s.signature.clone()))
@@ -292,19 +252,9 @@ mod tests {
         let cred = Credential::new("44CF9590006BF252F707", O1_SECRET);
         for h in [
             o1_headers("eB5eJF1ptWaXm4bijSPyxw==", "foo@bar.com"),
-            o1_headers(
-                "ODBGOERFMDMzQTczRUY3NUE3NzA5QzdFNUYzMDQxNEM=",
-                "foo@example.com",
-            ),
+            o1_headers("ODBGOERFMDMzQTczRUY3NUE3NzA5QzdFNUYzMDQxNEM=", "foo@example.com"),
         ] {
-            let s = sign(
-                "PUT",
-                Some("oss-example"),
-                "nelson",
-                std::iter::empty(),
-                h.iter().copied(),
-                &cred,
-            );
+            let s = sign("PUT", Some("oss-example"), "nelson", std::iter::empty(), h.iter().copied(), &cred);
             assert_ne!(s.signature, "26NBxoKdsyly4EDv6inkoDft/yA=");
         }
     }
@@ -313,19 +263,9 @@ mod tests {
     fn o2_presigned_url() {
         let sts = string_to_sign("GET", "", "", "1141889120", "", "/oss-example/oss-api.pdf");
         assert_eq!(sts, "GET\n\n\n1141889120\n/oss-example/oss-api.pdf");
-        assert_eq!(
-            signature(&Secret::new(O1_SECRET), &sts),
-            "EwaNTn1erJGkimiJ9WmXgwnANLc="
-        );
+        assert_eq!(signature(&Secret::new(O1_SECRET), &sts), "EwaNTn1erJGkimiJ9WmXgwnANLc=");
         let cred = Credential::new("44CF9590006BF252F707", O1_SECRET);
-        let (query, sts2) = presign_query(
-            "GET",
-            "oss-example",
-            "oss-api.pdf",
-            &[],
-            1_141_889_120,
-            &cred,
-        );
+        let (query, sts2) = presign_query("GET", "oss-example", "oss-api.pdf", &[], 1_141_889_120, &cred);
         assert_eq!(sts2, sts);
         assert!(query.contains(&("Signature".into(), "EwaNTn1erJGkimiJ9WmXgwnANLc=".into())));
         assert!(query.contains(&("OSSAccessKeyId".into(), "44CF9590006BF252F707".into())));
@@ -376,52 +316,25 @@ mod tests {
         let resource = canonicalized_resource(Some("bucket"), "key", [("versionId", "versionId")]);
         let sts = string_to_sign("GET", "", "", "1699807420", "", &resource);
         assert_eq!(sts, "GET\n\n\n1699807420\n/bucket/key?versionId=versionId");
-        assert_eq!(
-            signature(&Secret::new("sk"), &sts),
-            "dcLTea+Yh9ApirQ8o8dOPqtvJXQ="
-        );
+        assert_eq!(signature(&Secret::new("sk"), &sts), "dcLTea+Yh9ApirQ8o8dOPqtvJXQ=");
     }
 
     #[test]
     fn wrong_secret_or_rpc_style_key_fails() {
-        let sts = string_to_sign(
-            "GET",
-            "",
-            "",
-            "1699807420",
-            "",
-            "/bucket/key?versionId=versionId",
-        );
-        assert_ne!(
-            signature(&Secret::new("sk&"), &sts),
-            "dcLTea+Yh9ApirQ8o8dOPqtvJXQ="
-        );
-        assert_ne!(
-            signature(&Secret::new("sK"), &sts),
-            "dcLTea+Yh9ApirQ8o8dOPqtvJXQ="
-        );
+        let sts = string_to_sign("GET", "", "", "1699807420", "", "/bucket/key?versionId=versionId");
+        assert_ne!(signature(&Secret::new("sk&"), &sts), "dcLTea+Yh9ApirQ8o8dOPqtvJXQ=");
+        assert_ne!(signature(&Secret::new("sK"), &sts), "dcLTea+Yh9ApirQ8o8dOPqtvJXQ=");
     }
 
     #[test]
     fn multipart_resources_and_sts_token() {
+        assert_eq!(canonicalized_resource(Some("b"), "k", [("uploads", "")]), "/b/k?uploads");
         assert_eq!(
-            canonicalized_resource(Some("b"), "k", [("uploads", "")]),
-            "/b/k?uploads"
-        );
-        assert_eq!(
-            canonicalized_resource(
-                Some("b"),
-                "dir/k",
-                [("uploadId", "XYZ"), ("partNumber", "1")]
-            ),
+            canonicalized_resource(Some("b"), "dir/k", [("uploadId", "XYZ"), ("partNumber", "1")]),
             "/b/dir/k?partNumber=1&uploadId=XYZ"
         );
         assert_eq!(
-            canonicalized_resource(
-                Some("b"),
-                "",
-                [("list-type", "2"), ("continuation-token", "t")]
-            ),
+            canonicalized_resource(Some("b"), "", [("list-type", "2"), ("continuation-token", "t")]),
             "/b/?continuation-token=t"
         );
         assert_eq!(canonicalized_resource(None, "", std::iter::empty()), "/");
@@ -429,9 +342,6 @@ mod tests {
         let (q, sts) = presign_query("GET", "b", "k", &[], 10, &cred);
         assert!(sts.ends_with("/b/k?security-token=tok"));
         assert!(q.iter().any(|(k, v)| k == "security-token" && v == "tok"));
-        assert_eq!(
-            sts_header(&cred),
-            Some(("x-oss-security-token".into(), "tok".into()))
-        );
+        assert_eq!(sts_header(&cred), Some(("x-oss-security-token".into(), "tok".into())));
     }
 }

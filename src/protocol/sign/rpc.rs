@@ -37,27 +37,15 @@ pub fn common_params(
 /// Stage 1: `pe(name)=pe(value)` sorted byte-wise by name, joined by `&`; `Signature` excluded.
 /// For a POST form the caller passes the union of query and body parameters.
 pub fn canonicalized_query<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    let mut pairs: Vec<(&str, &str)> = params
-        .into_iter()
-        .filter(|(k, _)| *k != "Signature")
-        .collect();
+    let mut pairs: Vec<(&str, &str)> = params.into_iter().filter(|(k, _)| *k != "Signature").collect();
     // Stable sort on the name bytes; equal names keep their order (values do not reorder).
     pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", pe(k), pe(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    pairs.iter().map(|(k, v)| format!("{}={}", pe(k), pe(v))).collect::<Vec<_>>().join("&")
 }
 
 /// Stage 2: `METHOD&%2F&pe(canonicalized query)`.
 pub fn string_to_sign(method: &str, canonicalized_query: &str) -> String {
-    format!(
-        "{}&{}&{}",
-        method.to_ascii_uppercase(),
-        pe("/"),
-        pe(canonicalized_query)
-    )
+    format!("{}&{}&{}", method.to_ascii_uppercase(), pe("/"), pe(canonicalized_query))
 }
 
 /// Stage 3: `Base64(HMAC-SHA1(secret + "&", string_to_sign))`.
@@ -82,11 +70,7 @@ pub fn sign<'a>(
     let canonicalized_query = canonicalized_query(params);
     let string_to_sign = string_to_sign(method, &canonicalized_query);
     let signature = signature(secret, &string_to_sign);
-    RpcSigned {
-        canonicalized_query,
-        string_to_sign,
-        signature,
-    }
+    RpcSigned { canonicalized_query, string_to_sign, signature }
 }
 
 /// Sign `api_params` for one attempt: adds the common parameters and `Signature`.
@@ -114,11 +98,7 @@ pub fn sign_params(
 
 /// Encode parameters as a query string / form body (`pe` on both sides, `&`-joined).
 pub fn encode_pairs<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    params
-        .into_iter()
-        .map(|(k, v)| format!("{}={}", pe(k), pe(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    params.into_iter().map(|(k, v)| format!("{}={}", pe(k), pe(v))).collect::<Vec<_>>().join("&")
 }
 
 #[cfg(test)]
@@ -191,16 +171,8 @@ mod tests {
     #[test]
     fn r1_trap_timestamp_spelling_is_not_the_real_parameter() {
         // `TimeStamp` is a typo in old docs; it sorts elsewhere and yields the artefact value.
-        let trap: Vec<_> = r1()
-            .into_iter()
-            .map(|(k, v)| {
-                if k == "Timestamp" {
-                    ("TimeStamp", v)
-                } else {
-                    (k, v)
-                }
-            })
-            .collect();
+        let trap: Vec<_> =
+            r1().into_iter().map(|(k, v)| if k == "Timestamp" { ("TimeStamp", v) } else { (k, v) }).collect();
         let s = sign("GET", trap, &secret());
         assert_eq!(s.signature, "CT9X0VtwR86fNWSnsc6v8YGOjuE=");
         assert_ne!(s.signature, "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
@@ -218,10 +190,7 @@ mod tests {
 
     #[test]
     fn r3_derived_post_differs_from_get() {
-        assert_eq!(
-            sign("POST", r2(), &secret()).signature,
-            "ZvQ9xGiFnquSJRvj+WE6kdSpTwU="
-        );
+        assert_eq!(sign("POST", r2(), &secret()).signature, "ZvQ9xGiFnquSJRvj+WE6kdSpTwU=");
     }
 
     #[test]
@@ -232,10 +201,7 @@ mod tests {
             "AccessKeyId=testid&Action=ImportImage&DiskDeviceMapping.1.DiskImageSize=40&DiskDeviceMapping.1.Format=QCOW2&DiskDeviceMapping.1.OSSBucket=my-bucket&DiskDeviceMapping.1.OSSObject=images%2Fcentos%207%2A~.qcow2&Features.NvmeSupport=supported&Format=JSON&ImageName=demo-%E9%95%9C%E5%83%8F&RegionId=cn-hangzhou&SignatureMethod=HMAC-SHA1&SignatureNonce=edb2b34af0af9a6d14deaf7c1a5315eb&SignatureVersion=1.0&Tag.1.Key=env&Tag.1.Value=dev&Timestamp=2023-03-13T08%3A34%3A30Z&Version=2014-05-26"
         );
         assert_eq!(get.signature, "NKTHZS7oG9BukLOUYm6T5gHmgxs=");
-        assert_eq!(
-            sign("POST", r4(), &secret()).signature,
-            "3wyDYpjfhqqKa5gPboYzQ+FCZHg="
-        );
+        assert_eq!(sign("POST", r4(), &secret()).signature, "3wyDYpjfhqqKa5gPboYzQ+FCZHg=");
     }
 
     #[test]
@@ -243,10 +209,8 @@ mod tests {
         let s = sign("GET", r2(), &Secret::new("testsecreT"));
         assert_ne!(s.signature, "9NaGiOspFP5UPcwX8Iwt2YJXXuk=");
         // The classic mistake: forgetting the trailing `&` on the key.
-        let no_amp = base64(&hmac_sha1(
-            b"testsecret",
-            sign("GET", r2(), &secret()).string_to_sign.as_bytes(),
-        ));
+        let no_amp =
+            base64(&hmac_sha1(b"testsecret", sign("GET", r2(), &secret()).string_to_sign.as_bytes()));
         assert_ne!(no_amp, "9NaGiOspFP5UPcwX8Iwt2YJXXuk=");
     }
 
@@ -255,15 +219,9 @@ mod tests {
         // Unsorted (insertion order) canonical string signs differently.
         let mut shuffled = r2();
         shuffled.reverse();
-        let unsorted = shuffled
-            .iter()
-            .map(|(k, v)| format!("{}={}", pe(k), pe(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        assert_ne!(
-            signature(&secret(), &string_to_sign("GET", &unsorted)),
-            "9NaGiOspFP5UPcwX8Iwt2YJXXuk="
-        );
+        let unsorted =
+            shuffled.iter().map(|(k, v)| format!("{}={}", pe(k), pe(v))).collect::<Vec<_>>().join("&");
+        assert_ne!(signature(&secret(), &string_to_sign("GET", &unsorted)), "9NaGiOspFP5UPcwX8Iwt2YJXXuk=");
         // Index order is byte order: `10` sorts before `2`.
         let c = canonicalized_query([
             ("DiskDeviceMapping.2.X", "b"),
@@ -271,30 +229,18 @@ mod tests {
             ("Tag.1.Key", "k"),
             ("Timestamp", "t"),
         ]);
-        assert_eq!(
-            c,
-            "DiskDeviceMapping.10.X=a&DiskDeviceMapping.2.X=b&Tag.1.Key=k&Timestamp=t"
-        );
+        assert_eq!(c, "DiskDeviceMapping.10.X=a&DiskDeviceMapping.2.X=b&Tag.1.Key=k&Timestamp=t");
     }
 
     #[test]
     fn wrong_encoding_fails_the_vector() {
         // Form encoding (`+` for space, `*` left bare) is not the signing encoding.
         let good = sign("GET", r4(), &secret());
-        let bad_query = good
-            .canonicalized_query
-            .replace("%20", "+")
-            .replace("%2A", "*");
-        assert_ne!(
-            signature(&secret(), &string_to_sign("GET", &bad_query)),
-            "NKTHZS7oG9BukLOUYm6T5gHmgxs="
-        );
+        let bad_query = good.canonicalized_query.replace("%20", "+").replace("%2A", "*");
+        assert_ne!(signature(&secret(), &string_to_sign("GET", &bad_query)), "NKTHZS7oG9BukLOUYm6T5gHmgxs=");
         // Encoding only once (no second pe over the canonical string) fails too.
         let single = format!("GET&%2F&{}", good.canonicalized_query);
-        assert_ne!(
-            signature(&secret(), &single),
-            "NKTHZS7oG9BukLOUYm6T5gHmgxs="
-        );
+        assert_ne!(signature(&secret(), &single), "NKTHZS7oG9BukLOUYm6T5gHmgxs=");
     }
 
     #[test]
@@ -302,20 +248,9 @@ mod tests {
         use chrono::TimeZone;
         let cred = Credential::new("STS.id", "s").with_security_token("tok");
         let time = Utc.with_ymd_and_hms(2023, 3, 13, 8, 34, 30).unwrap();
-        let api = Params::from_pairs([
-            ("RegionId", "cn-beijing"),
-            ("Signature", "ignored"),
-            ("Action", "Evil"),
-        ]);
-        let (all, signed) = sign_params(
-            "POST",
-            "DescribeImages",
-            "2014-05-26",
-            &api,
-            &cred,
-            time,
-            "n1",
-        );
+        let api =
+            Params::from_pairs([("RegionId", "cn-beijing"), ("Signature", "ignored"), ("Action", "Evil")]);
+        let (all, signed) = sign_params("POST", "DescribeImages", "2014-05-26", &api, &cred, time, "n1");
         assert_eq!(all.get("Action"), Some("DescribeImages"));
         assert_eq!(all.get("SecurityToken"), Some("tok"));
         assert_eq!(all.get("Timestamp"), Some("2023-03-13T08:34:30Z"));

@@ -21,9 +21,7 @@ impl VectorCheck {
 }
 
 fn pairs(list: &[(&'static str, &'static str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+    list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
 pub fn published() -> Vec<VectorCheck> {
@@ -62,13 +60,7 @@ pub fn published() -> Vec<VectorCheck> {
     let v3 = acs3::sign(
         "POST",
         "/",
-        [
-            (
-                "ImageId",
-                "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd",
-            ),
-            ("RegionId", "cn-shanghai"),
-        ],
+        [("ImageId", "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd"), ("RegionId", "cn-shanghai")],
         v3_headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         &v3_names,
         acs3::EMPTY_PAYLOAD_HASH,
@@ -138,10 +130,7 @@ pub fn published() -> Vec<VectorCheck> {
             name: "O2",
             source: "OSS V1 presigned URL, OSS doc example",
             expected: "EwaNTn1erJGkimiJ9WmXgwnANLc=",
-            computed: oss_v1::signature(
-                &o1_secret,
-                "GET\n\n\n1141889120\n/oss-example/oss-api.pdf",
-            ),
+            computed: oss_v1::signature(&o1_secret, "GET\n\n\n1141889120\n/oss-example/oss-api.pdf"),
         },
         VectorCheck {
             name: "O3",
@@ -159,10 +148,7 @@ pub fn published() -> Vec<VectorCheck> {
             name: "O5",
             source: "OSS V1 presigned with versionId, Go SDK v2 test",
             expected: "dcLTea+Yh9ApirQ8o8dOPqtvJXQ=",
-            computed: oss_v1::signature(
-                &sk,
-                "GET\n\n\n1699807420\n/bucket/key?versionId=versionId",
-            ),
+            computed: oss_v1::signature(&sk, "GET\n\n\n1699807420\n/bucket/key?versionId=versionId"),
         },
         VectorCheck {
             name: "O6",
@@ -180,13 +166,7 @@ mod tests {
         let checks = super::published();
         assert_eq!(checks.len(), 9);
         for check in checks {
-            assert!(
-                check.passes(),
-                "{} expected {} got {}",
-                check.name,
-                check.expected,
-                check.computed
-            );
+            assert!(check.passes(), "{} expected {} got {}", check.name, check.expected, check.computed);
         }
     }
 }
