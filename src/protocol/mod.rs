@@ -2,6 +2,7 @@
 //! validation. Pure functions and data; no I/O, no UI, no global state.
 
 pub mod catalog;
+pub mod crc64;
 pub mod de;
 pub mod encode;
 pub mod error;
