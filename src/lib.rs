@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod protocol;
+pub mod sandbox;
 pub mod secret;
 
 pub use secret::{Credential, Secret};
