@@ -239,7 +239,14 @@ impl Client {
                         return Err(error);
                     }
                     refreshed = true;
-                    credential = self.inner.credentials.refresh().await?;
+                    match self.inner.credentials.refresh().await {
+                        Ok(fresh) => credential = fresh,
+                        // The server's own error says more than "cannot refresh".
+                        Err(refresh_error) => {
+                            tracing::warn!(action, "credential refresh failed: {refresh_error}");
+                            return Err(error);
+                        }
+                    }
                 }
             }
         }

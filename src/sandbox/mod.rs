@@ -7,6 +7,7 @@
 //! - [`cloud`]: the RPC products' state machine (images, tasks, instances, snapshots);
 //! - [`oss`]: buckets and objects on disk, multipart uploads, CRC-64 and ETags.
 
+pub mod auth;
 pub mod cloud;
 pub mod oss;
 pub mod server;
@@ -46,8 +47,8 @@ pub struct SandboxConfig {
     pub data_dir: PathBuf,
     /// AccessKey pairs (no token).
     pub access_keys: Vec<Credential>,
-    /// STS credentials: id, secret and the token that must accompany them.
-    pub sts_tokens: Vec<Credential>,
+    /// STS credentials: id, secret, the token that must accompany them, and when it expires.
+    pub sts_tokens: Vec<StsGrant>,
     /// Whether `AliyunECSImageImportDefaultRole` is authorised (else `NoSetRoletoECSServiceAcount`).
     pub import_role_authorized: bool,
     /// Simulated time runs this many times faster for imports, copies and tasks.
@@ -74,6 +75,15 @@ impl SandboxConfig {
             max_skew_secs: 15 * 60,
         }
     }
+}
+
+/// Temporary credentials the sandbox accepts.
+#[derive(Clone, Debug)]
+pub struct StsGrant {
+    /// Carries the token in `security_token`.
+    pub credential: Credential,
+    /// After this the token is refused as expired; `None` = never.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// How an RPC call arrived (responses differ slightly: the route style answers `RequestID`).
