@@ -145,10 +145,10 @@ impl Drop for RunningSandbox {
     }
 }
 
+/// A request id shaped like the real ones (uppercase hex UUID).
 fn new_request_id(shared: &Shared) -> String {
-    let n = shared.counter.fetch_add(1, Ordering::Relaxed);
-    let random: u64 = rand::random();
-    let hex = format!("{:016X}{:016X}", random, n);
+    shared.counter.fetch_add(1, Ordering::Relaxed);
+    let hex = format!("{:032X}", rand::random::<u128>());
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
