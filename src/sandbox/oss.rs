@@ -1018,7 +1018,7 @@ impl OssStore {
             last_modified: now_iso(),
             user_meta: upload.user_meta.clone(),
         };
-        if let Err(e) = self.finish_upload(bucket, &upload_id, &temp, &meta, forbid) {
+        if let Err(e) = self.finish_upload(bucket, &upload_id, &chosen, &temp, &meta, forbid) {
             let _ = std::fs::remove_file(&temp);
             return Err(e);
         }
@@ -1043,14 +1043,21 @@ impl OssStore {
         &self,
         bucket: &str,
         upload_id: &str,
+        chosen: &[(u32, PartMeta)],
         temp: &Path,
         meta: &ObjectMeta,
         forbid: bool,
     ) -> OssResult<()> {
         let mut buckets = self.lock();
         let state = buckets.get_mut(bucket).ok_or_else(|| OssError::no_such_bucket(bucket))?;
-        if !state.uploads.contains_key(upload_id) {
-            return Err(OssError::no_such_upload(upload_id));
+        let upload = state.uploads.get(upload_id).ok_or_else(|| OssError::no_such_upload(upload_id))?;
+        // A part re-uploaded during the concatenation would make ETag and CRC lie about the bytes.
+        if chosen.iter().any(|(n, p)| upload.parts.get(n).is_none_or(|now| now.etag != p.etag)) {
+            return Err(OssError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidPart",
+                "A part was re-uploaded while the upload was being completed.",
+            ));
         }
         if forbid && state.objects.contains_key(&meta.key) {
             return Err(OssError::file_exists());
