@@ -345,6 +345,11 @@ fn parse_time(text: &str) -> Option<i64> {
         .map(|t| t.and_utc().timestamp_millis())
 }
 
+/// `time_scale`, with nonsense (zero, negative, NaN) read as real time.
+fn effective_scale(time_scale: f64) -> f64 {
+    if time_scale.is_finite() && time_scale > 0.0 { time_scale } else { 1.0 }
+}
+
 fn percent_text(p: u8) -> String {
     format!("{p}%")
 }
@@ -512,7 +517,7 @@ impl Cloud {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(data_dir).map_err(io)?;
                 let state = if settings.seed_demo {
-                    demo_seed(Utc::now().timestamp_millis())
+                    demo_seed(Utc::now().timestamp_millis(), effective_scale(settings.time_scale))
                 } else {
                     State { format: STATE_FORMAT, ..State::default() }
                 };
@@ -600,7 +605,7 @@ impl Cloud {
             EcsDeleteImage => self.delete_image(call),
             EcsCopyImage => self.copy_image(call, now),
             EcsCancelCopyImage => self.cancel_copy(call),
-            EcsDescribeTasks => self.describe_tasks(call, now),
+            EcsDescribeTasks => self.describe_tasks(call),
             EcsDescribeTaskAttribute => self.describe_task(call, now),
             EcsCancelTask => self.cancel_task(call, now),
             EcsDescribeRegions => Ok(describe_regions(&call.params)),
@@ -643,12 +648,7 @@ impl Cloud {
 
     /// Real milliseconds a job of `base_secs` nominal seconds takes at the current time scale.
     fn scaled(&self, base_secs: f64) -> i64 {
-        let scale = if self.settings.time_scale.is_finite() && self.settings.time_scale > 0.0 {
-            self.settings.time_scale
-        } else {
-            1.0
-        };
-        ((base_secs * 1000.0 / scale) as i64).max(1)
+        ((base_secs * 1000.0 / effective_scale(self.settings.time_scale)) as i64).max(1)
     }
 
     /// `Ok(Some(answer))` when this `ClientToken` already answered these same parameters.
@@ -711,6 +711,7 @@ impl Cloud {
     // -- ECS: DescribeImages ---------------------------------------------------------------------
 
     fn describe_images(&self, call: &RpcCall, now: i64) -> Reply {
+        Self::dry_run(call)?;
         let p = &call.params;
         let caller = call.access_key_id.as_str();
         let region = Self::region(call);
@@ -1458,7 +1459,7 @@ impl Cloud {
         }
     }
 
-    fn describe_tasks(&self, call: &RpcCall, _now: i64) -> Reply {
+    fn describe_tasks(&self, call: &RpcCall) -> Reply {
         let p = &call.params;
         let region = Self::region(call);
         let ids: Option<Vec<&str>> = param(p, "TaskIds").map(|v| v.split(',').map(str::trim).collect());
@@ -1994,7 +1995,7 @@ fn seed_image(kind: ImageKind, owner: &str, s: &SeedImage<'_>) -> EcsImage {
     }
 }
 
-fn demo_seed(now: i64) -> State {
+fn demo_seed(now: i64, scale: f64) -> State {
     let demo = DEMO_ACCESS_KEY_ID;
     let mut s = State { format: STATE_FORMAT, counter: 1000, ..State::default() };
     let system: &[(&str, &str, &str)] = &[
@@ -2128,8 +2129,9 @@ fn demo_seed(now: i64) -> State {
         s.images.push(image);
     }
 
-    // Per-image details and the in-flight jobs (long, so the demo shows them moving).
-    let minutes = |m: i64| m * 60_000;
+    // Per-image details and the in-flight jobs.
+    // Long jobs, so the demo shows them moving; scaled like every other job.
+    let minutes = |m: i64| ((m * 60_000) as f64 / scale) as i64;
     for image in &mut s.images {
         match image.id.as_str() {
             "m-demo0005" => image.shared_with.push(PARTNER_ACCOUNT.to_owned()),
@@ -2505,6 +2507,8 @@ mod tests {
                 .iter()
                 .any(|i| i.status == "Creating" && i.progress_percent().is_some_and(|p| p < 100))
         );
+        let dry = fails(&mut c, &ecs_call("DescribeImages", &[("DryRun", "true")], now));
+        assert_eq!((dry.http_status, dry.code.as_str()), (400, "DryRunOperation"));
         let err = fails(&mut c, &ecs_call("DescribeImages", &[("PageSize", "101")], now));
         assert_eq!((err.http_status, err.code.as_str()), (400, "InvalidParameter"));
     }
