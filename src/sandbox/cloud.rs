@@ -2157,7 +2157,9 @@ fn demo_seed(now: i64, scale: f64) -> State {
             "m-demo0011" | "m-demo0013" | "m-demo0014" | "m-demo0034" | "m-demo0001"
         ) {
             let disk = &mut image.disks[0];
-            disk.oss_bucket = "imagedesk-demo".into();
+            // The OSS demo seed's buckets, by region.
+            disk.oss_bucket =
+                if image.region == "cn-beijing" { "imagedesk-demo-bj" } else { "imagedesk-demo-hz" }.into();
             disk.oss_object = format!("images/{}.qcow2", image.name);
             disk.format = "QCOW2".into();
         }
