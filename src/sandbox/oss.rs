@@ -771,7 +771,7 @@ impl OssStore {
         for meta in &page.contents {
             xml.open("Contents");
             xml.text("Key", &encode(&meta.key, url));
-            xml.text("LastModified", &meta.last_modified);
+            xml.text("LastModified", &xml_time(&meta.last_modified));
             xml.text("ETag", &format!("\"{}\"", meta.etag));
             xml.text("Type", &meta.object_type);
             xml.text("Size", &meta.size.to_string());
@@ -932,7 +932,7 @@ impl OssStore {
         for (number, part) in shown {
             xml.open("Part");
             xml.text("PartNumber", &number.to_string());
-            xml.text("LastModified", &part.last_modified);
+            xml.text("LastModified", &xml_time(&part.last_modified));
             xml.text("ETag", &format!("\"{}\"", part.etag));
             xml.text("HashCrc64ecma", &part.crc64.to_string());
             xml.text("Size", &part.size.to_string());
@@ -1127,7 +1127,7 @@ impl OssStore {
             xml.text("Key", &encode(&upload.key, url));
             xml.text("UploadId", &upload.upload_id);
             xml.text("StorageClass", &upload.storage_class);
-            xml.text("Initiated", &upload.initiated);
+            xml.text("Initiated", &xml_time(&upload.initiated));
             xml.close("Upload");
         }
         Ok(xml.response())
@@ -1707,7 +1707,14 @@ fn set_header(headers: &mut HeaderMap, name: &'static str, value: &str) {
 }
 
 fn now_iso() -> String {
-    Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    // OSS answers second precision with a literal `.000Z`; oss2 accepts only that form.
+    Utc::now().format("%Y-%m-%dT%H:%M:%S.000Z").to_string()
+}
+
+/// Times in XML bodies exactly as OSS writes them (`2012-02-24T08:42:32.000Z`), whatever
+/// precision the stored value has.
+fn xml_time(stored: &str) -> String {
+    parse_iso(stored).format("%Y-%m-%dT%H:%M:%S.000Z").to_string()
 }
 
 fn parse_iso(text: &str) -> DateTime<Utc> {
