@@ -1,29 +1,36 @@
 //! ImageDesk entry point. Until the desktop UI lands this is a small command-line front end to
-//! the protocol core and client.
+//! the client: with no account configured it works against the built-in sandbox.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
-
 use std::sync::Arc;
 
 use imagedesk::client::{Client, ClientError, Profile, StaticCredentials};
 use imagedesk::protocol::ops::ecs::{DescribeImages, DescribeRegions, ImageOwnerAlias, ImageStatus};
 use imagedesk::protocol::sign::vectors;
+use imagedesk::sandbox::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, Sandbox, SandboxConfig};
 use imagedesk::{Credential, Secret};
 
 const USAGE: &str = "\
 usage: imagedesk [COMMAND]
 
 commands:
-  (none)           what ImageDesk is, and a signing self-check
-  vectors          recompute every published signing vector and compare
-  regions          ECS DescribeRegions
+  (none)           signing self-check, then the custom images of cn-hangzhou
   images REGION    every custom image in REGION (all statuses, all pages)
+  regions          ECS DescribeRegions
+  vectors          recompute every published signing vector and compare
   help             this text
 
-regions/images read credentials from ALIBABA_CLOUD_ACCESS_KEY_ID and
-ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS);
-IMAGEDESK_ENDPOINT overrides the endpoint (http:// only for loopback).
+Account: ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and
+ALIBABA_CLOUD_SECURITY_TOKEN for STS); IMAGEDESK_ENDPOINT overrides the endpoint.
+With no account configured, ImageDesk starts its built-in sandbox (data in
+~/.local/share/imagedesk/sandbox) and works against that.
 ";
+
+enum Command {
+    Regions,
+    Images(String),
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,19 +40,20 @@ fn main() -> ExitCode {
                 "ImageDesk {} — administer custom images on Alibaba Cloud (ECS, ENS, E-HPC Instant, Apsara Stack).",
                 env!("CARGO_PKG_VERSION")
             );
-            println!(
-                "Status: protocol core and client; the desktop UI and the local sandbox arrive in later releases.\n"
-            );
             let checks = vectors::published();
             let passed = checks.iter().filter(|c| c.passes()).count();
-            println!("Signing self-check: {passed}/{} published vectors reproduce.", checks.len());
+            println!("Signing self-check: {passed}/{} published vectors reproduce.\n", checks.len());
+            if passed != checks.len() {
+                return ExitCode::FAILURE;
+            }
+            let code = run(Command::Images("cn-hangzhou".to_owned()));
             println!("\n{USAGE}");
-            if passed == checks.len() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            code
         }
         Some("vectors") => print_vectors(),
-        Some("regions") => run_online(None),
+        Some("regions") => run(Command::Regions),
         Some("images") => match args.get(1) {
-            Some(region) => run_online(Some(region.clone())),
+            Some(region) => run(Command::Images(region.clone())),
             None => {
                 eprintln!("imagedesk images: name a region, e.g. `imagedesk images cn-hangzhou`");
                 ExitCode::from(2)
@@ -75,12 +83,19 @@ fn print_vectors() -> ExitCode {
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
-/// Credentials from the standard Alibaba Cloud environment variables.
-fn credential_from_env() -> Result<Credential, String> {
+/// Credentials from the standard Alibaba Cloud environment variables; `None` if unset.
+fn credential_from_env() -> Result<Option<Credential>, String> {
     let id = std::env::var("ALIBABA_CLOUD_ACCESS_KEY_ID").unwrap_or_default();
     let secret = std::env::var("ALIBABA_CLOUD_ACCESS_KEY_SECRET").unwrap_or_default();
-    if id.is_empty() || secret.is_empty() {
-        return Err("set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET first".to_owned());
+    match (id.is_empty(), secret.is_empty()) {
+        (true, true) => return Ok(None),
+        (false, true) => {
+            return Err("ALIBABA_CLOUD_ACCESS_KEY_ID is set but ALIBABA_CLOUD_ACCESS_KEY_SECRET is not".into());
+        }
+        (true, false) => {
+            return Err("ALIBABA_CLOUD_ACCESS_KEY_SECRET is set but ALIBABA_CLOUD_ACCESS_KEY_ID is not".into());
+        }
+        (false, false) => {}
     }
     let mut credential = Credential::new(id, Secret::new(secret));
     if let Ok(token) = std::env::var("ALIBABA_CLOUD_SECURITY_TOKEN")
@@ -88,19 +103,25 @@ fn credential_from_env() -> Result<Credential, String> {
     {
         credential = credential.with_security_token(token);
     }
-    Ok(credential)
+    Ok(Some(credential))
 }
 
-fn run_online(images_region: Option<String>) -> ExitCode {
-    let credential = match credential_from_env() {
-        Ok(c) => c,
+fn sandbox_data_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("imagedesk").join("sandbox")
+}
+
+fn run(command: Command) -> ExitCode {
+    let account = match credential_from_env() {
+        Ok(account) => account,
         Err(message) => {
             eprintln!("imagedesk: {message}");
             return ExitCode::from(2);
         }
     };
-    let mut profile = Profile::new("env", images_region.clone().unwrap_or_else(|| "cn-hangzhou".to_owned()));
-    profile.endpoint = std::env::var("IMAGEDESK_ENDPOINT").ok().filter(|e| !e.is_empty());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("imagedesk-net")
@@ -114,22 +135,50 @@ fn run_online(images_region: Option<String>) -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        let client = Client::new(profile, Arc::new(StaticCredentials::new(credential)))?;
-        match images_region {
+        let region = match &command {
+            Command::Images(region) => region.clone(),
+            Command::Regions => "cn-hangzhou".to_owned(),
+        };
+        let mut profile = Profile::new("cli", region);
+        // Keep the sandbox alive for the whole command.
+        let mut sandbox = None;
+        let credential = match account {
+            Some(credential) => {
+                profile.endpoint = std::env::var("IMAGEDESK_ENDPOINT").ok().filter(|e| !e.is_empty());
+                credential
+            }
             None => {
-                let response = client.call(DescribeRegions::default()).await?;
+                let dir = sandbox_data_dir();
+                let mut config = SandboxConfig::new(&dir);
+                config.port = 0;
+                let running = Sandbox::start(config).await.map_err(|e| e.to_string())?;
+                println!(
+                    "No account configured: using the built-in sandbox ({}, data in {}).",
+                    running.url(),
+                    dir.display()
+                );
+                profile.endpoint = Some(running.url());
+                profile.oss_endpoint = Some(running.url());
+                sandbox = Some(running);
+                Credential::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
+            }
+        };
+        let client = Client::new(profile, Arc::new(StaticCredentials::new(credential))).map_err(describe)?;
+        match command {
+            Command::Regions => {
+                let response = client.call(DescribeRegions::default()).await.map_err(describe)?;
                 for region in response.regions {
                     println!("{:<24} {:<10} {}", region.region_id, region.status, region.local_name);
                 }
             }
-            Some(region) => {
+            Command::Images(region) => {
                 let request = DescribeImages {
-                    region_id: region,
+                    region_id: region.clone(),
                     status: ImageStatus::all(),
                     image_owner_alias: Some(ImageOwnerAlias::SelfOwned),
                     ..Default::default()
                 };
-                let images = client.list_all(request).await?;
+                let images = client.list_all(request).await.map_err(describe)?;
                 for image in &images {
                     let progress = image.progress_percent().map(|p| format!("{p}%")).unwrap_or_default();
                     println!(
@@ -137,21 +186,30 @@ fn run_online(images_region: Option<String>) -> ExitCode {
                         image.image_id, image.status, progress, image.image_name
                     );
                 }
-                println!("{} image(s)", images.len());
+                println!("{} custom image(s) in {region}", images.len());
             }
         }
-        Ok::<(), ClientError>(())
+        if let Some(running) = sandbox {
+            running.shutdown().await;
+        }
+        Ok::<(), String>(())
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("imagedesk: {error}");
-            if let Some(api) = error.api() {
-                let advice = api.advice();
-                eprintln!("  what to do: {}", advice.en);
-                eprintln!("  处理建议: {}", advice.zh);
-            }
+        Err(message) => {
+            eprintln!("imagedesk: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error, and for service errors what to do about it in English and Chinese.
+fn describe(error: ClientError) -> String {
+    match error.api() {
+        Some(api) => {
+            let advice = api.advice();
+            format!("{error}\n  what to do: {}\n  处理建议: {}", advice.en, advice.zh)
+        }
+        None => error.to_string(),
     }
 }
