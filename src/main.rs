@@ -90,10 +90,14 @@ fn credential_from_env() -> Result<Option<Credential>, String> {
     match (id.is_empty(), secret.is_empty()) {
         (true, true) => return Ok(None),
         (false, true) => {
-            return Err("ALIBABA_CLOUD_ACCESS_KEY_ID is set but ALIBABA_CLOUD_ACCESS_KEY_SECRET is not".into());
+            return Err(
+                "ALIBABA_CLOUD_ACCESS_KEY_ID is set but ALIBABA_CLOUD_ACCESS_KEY_SECRET is not".into()
+            );
         }
         (true, false) => {
-            return Err("ALIBABA_CLOUD_ACCESS_KEY_SECRET is set but ALIBABA_CLOUD_ACCESS_KEY_ID is not".into());
+            return Err(
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET is set but ALIBABA_CLOUD_ACCESS_KEY_ID is not".into()
+            );
         }
         (false, false) => {}
     }
