@@ -49,13 +49,10 @@ async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
 #[tokio::test]
 async fn get_with_plus_as_space_and_lowercase_format() {
     let sb = sandbox("get").await;
-    let mut params = signed(
-        "GET",
-        "DescribeImages",
-        &[("RegionId", "cn-hangzhou"), ("ImageName", "web base"), ("Format", "json")],
-    );
+    // The SDKs send `Format=JSON`; some clients send `json`. Sign the final parameter set.
+    let mut params =
+        signed("GET", "DescribeImages", &[("RegionId", "cn-hangzhou"), ("ImageName", "web base")]);
     params.insert("Format", "json");
-    // Re-sign: Format changed after signing would break the signature, so sign the final set.
     params.remove("Signature");
     let resigned = rpc::sign("GET", params.iter(), &demo().access_key_secret);
     params.insert("Signature", resigned.signature);
