@@ -17,7 +17,7 @@ usage: imagedesk-sandbox [options]
                             accepted STS credentials; EXPIRES is RFC 3339 (repeatable)
   --import-role authorized|missing
                             whether ECS may read OSS for ImportImage (default authorized)
-  --time-scale X            simulated time runs X times faster (default 1)
+  --time-scale X            simulated time runs X times faster (0.001..1000000, default 1)
   --no-seed                 do not create the demo data set in an empty data dir
   --throttle-rate R         fraction of requests answered Throttling (0..1)
   --unavailable-rate R      fraction answered ServiceUnavailable (0..1)
@@ -87,8 +87,12 @@ fn parse_args(args: &[String]) -> Result<SandboxConfig, String> {
             "--time-scale" => {
                 let text = value("--time-scale")?;
                 config.time_scale = match text.parse::<f64>() {
-                    Ok(x) if x > 0.0 && x.is_finite() => x,
-                    _ => return Err(format!("--time-scale must be a positive number, got {text:?}")),
+                    Ok(x) if (0.001..=1_000_000.0).contains(&x) => x,
+                    _ => {
+                        return Err(format!(
+                            "--time-scale must be a number from 0.001 to 1000000, got {text:?}"
+                        ));
+                    }
                 };
             }
             "--no-seed" => config.seed_demo = false,
@@ -100,8 +104,11 @@ fn parse_args(args: &[String]) -> Result<SandboxConfig, String> {
                     value(flag)?.parse().map_err(|_| "--latency-ms must be an integer".to_owned())?
             }
             "--max-skew-secs" => {
-                config.max_skew_secs =
-                    value(flag)?.parse().map_err(|_| "--max-skew-secs must be an integer".to_owned())?
+                let text = value(flag)?;
+                config.max_skew_secs = match text.parse::<i64>() {
+                    Ok(secs) if (0..=31_536_000).contains(&secs) => secs,
+                    _ => return Err(format!("--max-skew-secs must be 0..31536000 (a year), got {text:?}")),
+                };
             }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown option {other:?}")),

@@ -154,7 +154,7 @@ impl NonceCache {
 }
 
 fn check_skew(time: DateTime<Utc>, now: DateTime<Utc>, max_skew_secs: i64) -> bool {
-    (now - time).num_seconds().abs() <= max_skew_secs
+    (now - time).num_seconds().saturating_abs() <= max_skew_secs
 }
 
 fn parse_iso8601(value: &str) -> Option<DateTime<Utc>> {
@@ -193,7 +193,7 @@ pub fn verify_rpc(
     max_skew_secs: i64,
     allow_v3: bool,
 ) -> Result<RpcIdentity, AuthFailure> {
-    let window = chrono::Duration::seconds(max_skew_secs);
+    let window = chrono::Duration::try_seconds(max_skew_secs).unwrap_or(chrono::TimeDelta::MAX);
     if let Some(authorization) =
         header(parts.headers, "authorization").filter(|a| a.starts_with(acs3::ALGORITHM))
     {
@@ -482,7 +482,17 @@ pub fn verify_oss(
         let time = NaiveDateTime::parse_from_str(date, "%Y%m%dT%H%M%SZ")
             .map_err(|_| AuthFailure::new(403, "AccessDenied", "x-oss-date is malformed."))?
             .and_utc();
-        let lifetime: i64 = query("x-oss-expires").and_then(|e| e.parse().ok()).unwrap_or(0);
+        // OSS caps presigned V4 URLs at 7 days; anything else is refused, never overflowed.
+        let lifetime: i64 = match query("x-oss-expires").and_then(|e| e.parse().ok()) {
+            Some(secs @ 1..=604_800) => secs,
+            _ => {
+                return Err(AuthFailure::new(
+                    403,
+                    "AccessDenied",
+                    "x-oss-expires must be 1 to 604800 seconds.",
+                ));
+            }
+        };
         if time + chrono::Duration::seconds(lifetime) < now {
             return Err(AuthFailure::new(403, "AccessDenied", "Request has expired."));
         }
@@ -512,4 +522,46 @@ pub fn verify_oss(
     }
 
     Err(AuthFailure::new(403, "AccessDenied", "Anonymous access is forbidden for this operation."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyring() -> Keyring {
+        Keyring::new(vec![Credential::new("ak", "sk")], Vec::new())
+    }
+
+    #[test]
+    fn absurd_numbers_from_requests_or_flags_do_not_panic() {
+        let now = Utc::now();
+        let query: Vec<(String, String)> = [
+            ("x-oss-signature-version", oss_v4::ALGORITHM),
+            ("x-oss-credential", "ak/20231216/cn-hangzhou/oss/aliyun_v4_request"),
+            ("x-oss-date", "20231216T162057Z"),
+            ("x-oss-expires", "9223372036854775807"),
+            ("x-oss-signature", "00"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let parts = OssParts { method: "GET", bucket: Some("b"), key: "k", query: &query, headers: &[] };
+        let failure = verify_oss(parts, &keyring(), now, 900).unwrap_err();
+        assert_eq!((failure.code, failure.message.contains("604800")), ("AccessDenied", true));
+        let rpc_parts = RpcParts { method: "GET", query: &[], form: &[], headers: &[], body: b"" };
+        let failure =
+            verify_rpc(rpc_parts, &keyring(), &mut NonceCache::default(), now, i64::MAX, true).unwrap_err();
+        assert_eq!(failure.code, "IncompleteSignature");
+    }
+
+    #[test]
+    fn nonces_are_remembered_within_the_window_only() {
+        let mut cache = NonceCache::default();
+        let now = Utc::now();
+        let window = chrono::Duration::minutes(15);
+        assert!(cache.insert("ak", "n1", now, window));
+        assert!(!cache.insert("ak", "n1", now + chrono::Duration::minutes(1), window));
+        assert!(cache.insert("other", "n1", now, window), "per AccessKey");
+        assert!(cache.insert("ak", "n1", now + chrono::Duration::minutes(16), window));
+    }
 }

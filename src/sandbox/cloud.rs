@@ -347,7 +347,8 @@ fn parse_time(text: &str) -> Option<i64> {
 
 /// `time_scale`, with nonsense (zero, negative, NaN) read as real time.
 fn effective_scale(time_scale: f64) -> f64 {
-    if time_scale.is_finite() && time_scale > 0.0 { time_scale } else { 1.0 }
+    // Clamped so that durations stay far from i64 overflow whatever the flag said.
+    if time_scale.is_finite() && time_scale > 0.0 { time_scale.clamp(1e-3, 1e6) } else { 1.0 }
 }
 
 fn percent_text(p: u8) -> String {

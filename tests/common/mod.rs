@@ -13,7 +13,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use imagedesk::protocol::encode::parse_form;
-use imagedesk::protocol::sign::{acs3, oss_v1, oss_v4, rpc, sha256_hex};
+use imagedesk::protocol::sign::acs3;
+use imagedesk::sandbox::auth::{Keyring, NonceCache, OssParts, RpcParts, verify_oss, verify_rpc};
 use imagedesk::{Credential, Secret};
 
 /// One request as the server saw it.
@@ -169,7 +170,8 @@ async fn handle(
     response
 }
 
-/// Rebuild the signature from what arrived (V3 header or RPC-SHA1 parameters).
+/// Verify with the sandbox's own authenticator (no skew limit, no replay memory: this
+/// responder checks signatures only). Returns (ok, signature, nonce-or-date) for the record.
 fn verify(
     credentials: &[Credential],
     method: &str,
@@ -179,76 +181,34 @@ fn verify(
     headers: &[(String, String)],
     body: &[u8],
 ) -> (bool, String, String) {
-    let header =
-        |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
-    let find = |id: &str| credentials.iter().find(|c| c.access_key_id == id);
-    // OSS, path style: /bucket/key.
-    let decoded = form_decode_path(path);
-    let (bucket, key) = match decoded.trim_start_matches('/').split_once('/') {
-        Some((b, k)) => (Some(b.to_owned()), k.to_owned()),
-        None if decoded.len() > 1 => (Some(decoded.trim_start_matches('/').to_owned()), String::new()),
-        None => (None, String::new()),
+    let keyring = Keyring::new(credentials.to_vec(), Vec::new());
+    let header = |name: &str| {
+        headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).unwrap_or_default()
     };
-    let pairs = || headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-    if let Some((id, provided)) = header("authorization").and_then(|a| oss_v1::parse_authorization(&a)) {
-        let Some(cred) = find(&id) else {
-            return (false, provided, String::new());
-        };
-        let q = query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        let signed = oss_v1::sign(method, bucket.as_deref(), &key, q, pairs(), cred);
-        return (signed.signature == provided, provided, header("date").unwrap_or_default());
-    }
-    if let Some(auth) = header("authorization").and_then(|a| oss_v4::parse_authorization(&a)) {
-        let Some(cred) = find(&auth.access_key_id) else {
-            return (false, auth.signature, String::new());
-        };
-        let request = oss_v4::OssV4Request {
-            verb: method,
-            bucket: bucket.as_deref(),
-            key: &key,
-            query,
-            headers,
-            additional_headers: &auth.additional_headers,
-            region: &auth.region,
-        };
-        let signed = oss_v4::sign(&request, cred);
-        return (
-            signed.signature == auth.signature,
-            auth.signature,
-            header("x-oss-date").unwrap_or_default(),
-        );
-    }
-    if let Some(auth) = header("authorization").and_then(|a| acs3::parse_authorization(&a)) {
-        let Some(cred) = credentials.iter().find(|c| c.access_key_id == auth.access_key_id) else {
-            return (false, auth.signature, String::new());
-        };
-        let hash_ok = header("x-acs-content-sha256").as_deref() == Some(sha256_hex(body).as_str());
-        let signed = acs3::sign(
-            method,
-            "/",
-            query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            &auth.signed_headers,
-            &header("x-acs-content-sha256").unwrap_or_default(),
-            cred,
-        );
-        let ok = hash_ok && signed.signature == auth.signature;
-        return (ok, auth.signature, header("x-acs-signature-nonce").unwrap_or_default());
-    }
-    let all: Vec<(&str, &str)> =
-        query.iter().chain(form.iter()).map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let get =
-        |name: &str| all.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()).unwrap_or_default();
-    let provided = get("Signature");
-    let Some(cred) = credentials.iter().find(|c| c.access_key_id == get("AccessKeyId")) else {
-        return (false, provided, get("SignatureNonce"));
+    let param = |name: &str| {
+        query.iter().chain(form.iter()).find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
     };
-    let signed = rpc::sign(method, all.iter().copied(), &cred.access_key_secret);
-    (signed.signature == provided, provided, get("SignatureNonce"))
-}
-
-fn form_decode_path(path: &str) -> String {
-    percent_encoding::percent_decode_str(path).decode_utf8_lossy().into_owned()
+    let authorization = header("authorization");
+    let now = chrono::Utc::now();
+    if authorization.starts_with("OSS") {
+        let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy().into_owned();
+        let trimmed = decoded.trim_start_matches('/');
+        let (bucket, key) = match trimmed.split_once('/') {
+            Some((b, k)) => (Some(b), k),
+            None if !trimmed.is_empty() => (Some(trimmed), ""),
+            None => (None, ""),
+        };
+        let parts = OssParts { method, bucket, key, query, headers };
+        let signature = authorization.rsplit(['=', ':']).next().unwrap_or_default().to_owned();
+        let ok = verify_oss(parts, &keyring, now, i64::MAX / 4).is_ok();
+        return (ok, signature, header("date") + &header("x-oss-date"));
+    }
+    let parts = RpcParts { method, query, form, headers, body };
+    let ok = verify_rpc(parts, &keyring, &mut NonceCache::default(), now, i64::MAX / 4, true).is_ok();
+    if let Some(auth) = acs3::parse_authorization(&authorization) {
+        return (ok, auth.signature, header("x-acs-signature-nonce"));
+    }
+    (ok, param("Signature"), param("SignatureNonce"))
 }
 
 pub fn secret(s: &str) -> Secret {
