@@ -149,6 +149,15 @@ async fn describe_images_filters_by_name_family_tag_owner_and_architecture() {
     }
     assert!(!ids(&own.images).contains(&"m-shared0001"), "shared images are not self-owned");
 
+    let shared = c
+        .call(DescribeImages { image_owner_alias: Some(ImageOwnerAlias::Others), ..describe(HZ) })
+        .await
+        .unwrap();
+    let mut shared_ids = ids(&shared.images);
+    shared_ids.sort_unstable();
+    assert_eq!(shared_ids, ["m-shared0001", "m-shared0002"], "shared with the demo account");
+    assert!(shared.images.iter().all(|i| i.image_owner_alias() == ImageOwnerAlias::Others));
+
     let arm =
         c.call(DescribeImages { architecture: Some(Architecture::Arm64), ..describe(HZ) }).await.unwrap();
     let mut arm_ids = ids(&arm.images);
@@ -555,6 +564,16 @@ async fn copy_image_to_beijing_completes_or_is_cancelled() {
     assert_eq!(find_image(&c, HZ, "m-demo0002").await.unwrap().status(), ImageStatus::Available);
 
     let cancelled = c.call(copy("m-demo0003", "copied-v3")).await.unwrap();
+    let err = c
+        .call(DeleteImage {
+            region_id: HZ.into(),
+            image_id: "m-demo0003".into(),
+            force: Some(true),
+            dry_run: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "OperationDenied.ImageCopying", "the source of a running copy stays: {err}");
     c.call(CancelCopyImage { region_id: BJ.into(), image_id: cancelled.image_id.clone() }).await.unwrap();
     assert!(find_image(&c, BJ, &cancelled.image_id).await.is_none());
     // A finished copy can no longer be cancelled.
@@ -634,4 +653,28 @@ async fn throttling_is_retried_away_and_latency_applies() {
     let t = Instant::now();
     c.call(DescribeRegions::default()).await.unwrap();
     assert!(t.elapsed() < Duration::from_millis(150), "latency stays off once cleared: {:?}", t.elapsed());
+}
+
+#[tokio::test]
+async fn an_object_uploaded_through_oss_can_be_imported() {
+    let dir = TempDir::new("ecs-upload-import");
+    let sb = start(demo_config(&dir, SCALE)).await;
+    let c = demo_client(&sb);
+    // A tiny raw disk: an MBR boot signature at offset 510.
+    let mut disk = vec![0u8; 4096];
+    disk[510] = 0x55;
+    disk[511] = 0xAA;
+    let put = imagedesk::client::oss::OssRequest {
+        method: "PUT".into(),
+        bucket: Some(HZ_BUCKET.into()),
+        key: "uploads/tiny.raw".into(),
+        body: disk.into(),
+        ..Default::default()
+    };
+    c.oss(Some(HZ), &put).await.unwrap();
+    let started = c.call(import_of(HZ_BUCKET, "uploads/tiny.raw", "uploaded-raw")).await.unwrap();
+    let image = settled_image(&c, HZ, &started.image_id, JOB_TIMEOUT).await;
+    assert_eq!(image.status(), ImageStatus::Available);
+    let disk = &image.disk_device_mappings[0];
+    assert_eq!((disk.format.as_str(), disk.size), ("RAW", 20), "sniffed as RAW; sized to the 20 GiB floor");
 }
