@@ -370,7 +370,8 @@ async fn client_token_reuse_is_idempotent_and_mismatches_are_refused() {
 #[tokio::test]
 async fn cancel_task_stops_a_running_import() {
     let dir = TempDir::new("ecs-cancel-task");
-    let sb = start(demo_config(&dir, SCALE)).await;
+    // Slow jobs: the import must still be running when CancelTask arrives, even on a loaded machine.
+    let sb = start(demo_config(&dir, 5.0)).await;
     let c = demo_client(&sb);
     let started = c.call(centos_import("to-cancel")).await.unwrap();
     c.call(CancelTask { region_id: HZ.into(), task_id: started.task_id.clone() }).await.unwrap();
@@ -543,7 +544,8 @@ async fn delete_image_needs_force_for_images_in_use_and_refuses_imports() {
 #[tokio::test]
 async fn copy_image_to_beijing_completes_or_is_cancelled() {
     let dir = TempDir::new("ecs-copy");
-    let sb = start(demo_config(&dir, SCALE)).await;
+    // A copy takes 3 s here: long enough to cancel one reliably, short enough to wait for another.
+    let sb = start(demo_config(&dir, 30.0)).await;
     let c = demo_client(&sb);
     let copy = |id: &str, name: &str| CopyImage {
         region_id: HZ.into(),
@@ -645,14 +647,14 @@ async fn throttling_is_retried_away_and_latency_applies() {
     let served = sb.requests_served() - before;
     assert!(served > CALLS, "with half the requests throttled, {CALLS} calls took only {served} requests");
 
-    sb.set_faults(Faults { latency_ms: 150, ..Faults::default() });
+    sb.set_faults(Faults { latency_ms: 400, ..Faults::default() });
     let t = Instant::now();
     c.call(DescribeRegions::default()).await.unwrap();
-    assert!(t.elapsed() >= Duration::from_millis(150), "{:?}", t.elapsed());
+    assert!(t.elapsed() >= Duration::from_millis(400), "{:?}", t.elapsed());
     sb.set_faults(Faults::default());
     let t = Instant::now();
     c.call(DescribeRegions::default()).await.unwrap();
-    assert!(t.elapsed() < Duration::from_millis(150), "latency stays off once cleared: {:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_millis(400), "latency stays off once cleared: {:?}", t.elapsed());
 }
 
 #[tokio::test]
