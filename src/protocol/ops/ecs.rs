@@ -1053,20 +1053,7 @@ paged_operation!(DescribeImageSharePermission => ShareAccount, accounts, 100);
 mod tests {
     use super::*;
     use crate::protocol::ops::PagedOperation;
-
-    /// Wire parameters, sorted, for whole-list comparisons.
-    fn wire<T: RpcOperation>(request: &T) -> Vec<(String, String)> {
-        let mut params = request.to_params().unwrap().into_vec();
-        params.sort();
-        params
-    }
-
-    fn expected(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        pairs.sort();
-        pairs
-    }
+    use crate::protocol::ops::test_support::{expected, sorted as wire};
 
     #[test]
     fn import_image_full_wire_params() {

@@ -351,19 +351,7 @@ paged_operation!(ListImages => ImageSummary, images, 100);
 mod tests {
     use super::*;
     use crate::protocol::ops::PagedOperation;
-
-    fn sorted(request: &impl RpcOperation) -> Vec<(String, String)> {
-        let mut params = request.to_params().unwrap().into_vec();
-        params.sort();
-        params
-    }
-
-    fn expected(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        pairs.sort();
-        pairs
-    }
+    use crate::protocol::ops::test_support::{expected, sorted};
 
     fn container_request() -> AddImage {
         AddImage {

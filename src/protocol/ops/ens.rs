@@ -295,19 +295,7 @@ paged_operation!(DescribeSelfImages => EnsImage, images, 50);
 mod tests {
     use super::*;
     use crate::protocol::ops::PagedOperation;
-
-    fn sorted(request: &impl RpcOperation) -> Vec<(String, String)> {
-        let mut params = request.to_params().unwrap().into_vec();
-        params.sort();
-        params
-    }
-
-    fn expected(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        pairs.sort();
-        pairs
-    }
+    use crate::protocol::ops::test_support::{expected, sorted};
 
     #[test]
     fn import_image_sends_disk_mapping_as_json_string() {

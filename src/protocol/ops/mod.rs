@@ -70,3 +70,24 @@ pub trait PagedOperation: RpcOperation + Clone {
     fn set_page(&mut self, number: u32, size: u32);
     fn into_page(response: Self::Response) -> Page<Self::Item>;
 }
+
+/// Helpers shared by the operation modules' tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::RpcOperation;
+
+    /// A request's wire parameters, sorted, for whole-list comparisons.
+    pub(crate) fn sorted(request: &impl RpcOperation) -> Vec<(String, String)> {
+        let mut params = request.to_params().unwrap().into_vec();
+        params.sort();
+        params
+    }
+
+    /// Expected parameters, sorted the same way.
+    pub(crate) fn expected(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        pairs.sort();
+        pairs
+    }
+}
