@@ -390,3 +390,30 @@ async fn buckets_and_objects_survive_a_restart() {
     assert_eq!(tags(&body_text(&location), "LocationConstraint"), ["oss-cn-beijing"]);
     assert_eq!(list_uploads(&c, "sbtest-restart").await.len(), 1, "the multipart upload is still open");
 }
+
+#[tokio::test]
+async fn buckets_are_listed_described_and_refused_when_not_empty() {
+    let dir = TempDir::new("oss-buckets");
+    let sb = sandbox(&dir).await;
+    let c = oss_client(&sb, OssSignature::V4, demo_key());
+    for bucket in ["imgs-hz", "imgs-bj"] {
+        let response = c.oss(Some("cn-hangzhou"), &request("PUT", bucket, "")).await.unwrap();
+        assert_eq!(response.status, 200, "PutBucket {bucket}");
+    }
+    let service = OssRequest { method: "GET".into(), bucket: None, ..Default::default() };
+    let listed = body_text(&c.oss(None, &service).await.unwrap());
+    assert_eq!(tags(&listed, "Name"), vec!["imgs-bj", "imgs-hz"], "ListBuckets: {listed}");
+    let info = body_text(
+        &c.oss(None, &with_query(request("GET", "imgs-hz", ""), &[("bucketInfo", "")])).await.unwrap(),
+    );
+    assert_eq!(tags(&info, "Name"), vec!["imgs-hz"], "GetBucketInfo: {info}");
+    assert!(info.contains("<Location>oss-cn-hangzhou</Location>"), "{info}");
+    c.oss(None, &with_body(request("PUT", "imgs-hz", "a.raw"), vec![0u8; 16])).await.unwrap();
+    let err = c.oss(None, &request("DELETE", "imgs-hz", "")).await.unwrap_err();
+    assert_eq!(status_and_code(&err), (409, "BucketNotEmpty"), "{err}");
+    c.oss(None, &request("DELETE", "imgs-hz", "a.raw")).await.unwrap();
+    assert_eq!(c.oss(None, &request("DELETE", "imgs-hz", "")).await.unwrap().status, 204);
+    let err =
+        c.oss(None, &with_query(request("GET", "imgs-hz", ""), &[("bucketInfo", "")])).await.unwrap_err();
+    assert_eq!(status_and_code(&err), (404, "NoSuchBucket"), "{err}");
+}
