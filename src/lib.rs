@@ -8,6 +8,7 @@
 //! 5. app — the egui UI (later issue).
 
 pub mod client;
+pub mod jobs;
 pub mod protocol;
 pub mod sandbox;
 pub mod secret;

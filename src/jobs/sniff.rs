@@ -1,0 +1,1 @@
+//! Pre-flight sniffing of local disk image files (being written).

@@ -1,0 +1,1 @@
+//! Resumable multipart upload to OSS (being written).
