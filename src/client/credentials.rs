@@ -5,6 +5,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
+
 use crate::secret::Credential;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -25,6 +27,11 @@ pub trait CredentialProvider: Send + Sync + fmt::Debug {
     fn current(&self) -> Result<Credential, CredentialError>;
     fn refresh(&self) -> RefreshFuture<'_> {
         Box::pin(async { Err(CredentialError::NotRefreshable) })
+    }
+    /// When the current credential stops working (STS tokens), if known: long jobs call
+    /// `refresh` a few minutes before. `None` = never expires, or unknown.
+    fn expires_at(&self) -> Option<DateTime<Utc>> {
+        None
     }
 }
 
