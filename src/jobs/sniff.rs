@@ -836,3 +836,595 @@ fn fits_ens(s: &Sniffed) -> Result<(), Refusal> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::io::Cursor;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn sniff(bytes: &[u8]) -> Sniffed {
+        sniff_reader(&mut Cursor::new(bytes), bytes.len() as u64).unwrap()
+    }
+
+    fn put(buf: &mut Vec<u8>, at: usize, data: &[u8]) {
+        if buf.len() < at + data.len() {
+            buf.resize(at + data.len(), 0);
+        }
+        buf[at..at + data.len()].copy_from_slice(data);
+    }
+
+    fn qcow2_header(version: u32, size: u64) -> Vec<u8> {
+        let mut h = vec![0u8; 512];
+        put(&mut h, 0, b"QFI\xfb");
+        put(&mut h, 4, &version.to_be_bytes());
+        put(&mut h, 20, &16u32.to_be_bytes());
+        put(&mut h, 24, &size.to_be_bytes());
+        if version == 3 {
+            put(&mut h, 96, &4u32.to_be_bytes());
+            put(&mut h, 100, &112u32.to_be_bytes());
+        }
+        h
+    }
+
+    #[test]
+    fn qcow2_plain_v2_and_v3() {
+        for version in [2, 3] {
+            let s = sniff(&qcow2_header(version, 10 * GIB + 1));
+            assert!(
+                matches!(s.kind, DiskKind::Qcow2 { version: v, encrypted: false, backing_file: None, .. } if v == version)
+            );
+            assert_eq!(s.virtual_size, 10 * GIB + 1);
+            assert_eq!(s.min_disk_image_size_gib, Some(11));
+            assert_eq!(s.ecs_format, Some(ImageFormat::Qcow2));
+            assert_eq!(s.boot_mode_hint, None);
+            assert_eq!(s.fits_ecs, Ok(()));
+            assert_eq!(s.fits_ens, Ok(()));
+            assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        }
+    }
+
+    #[test]
+    fn qcow2_small_disk_needs_at_least_one_gib() {
+        assert_eq!(sniff(&qcow2_header(3, 1)).min_disk_image_size_gib, Some(1));
+        let zero = sniff(&qcow2_header(3, 0));
+        assert_eq!(zero.min_disk_image_size_gib, None);
+        assert!(zero.fits_ecs.is_err() && zero.fits_ens.is_err());
+    }
+
+    #[test]
+    fn qcow2_backing_file_is_read_and_refused() {
+        let mut h = qcow2_header(3, GIB);
+        put(&mut h, 8, &400u64.to_be_bytes());
+        put(&mut h, 16, &9u32.to_be_bytes());
+        put(&mut h, 400, b"base.img");
+        put(&mut h, 408, b"x");
+        let s = sniff(&h);
+        assert!(matches!(&s.kind, DiskKind::Qcow2 { backing_file: Some(b), .. } if b == "base.imgx"));
+        let r = s.fits_ecs.unwrap_err();
+        assert!(
+            r.en.contains("base.imgx") && r.en.contains("qemu-img convert") && r.zh.contains("base.imgx")
+        );
+        assert!(s.fits_ens.is_err());
+    }
+
+    #[test]
+    fn qcow2_backing_offset_out_of_range_still_refuses() {
+        for (off, len) in [(u64::MAX, 10u32), (u64::MAX - 2, 5), (100, u32::MAX), (500, 100)] {
+            let mut h = qcow2_header(2, GIB);
+            put(&mut h, 8, &off.to_be_bytes());
+            put(&mut h, 16, &len.to_be_bytes());
+            let s = sniff(&h);
+            assert!(
+                matches!(&s.kind, DiskKind::Qcow2 { backing_file: Some(b), .. } if b.is_empty()),
+                "{s:?}"
+            );
+            assert!(s.fits_ecs.is_err());
+        }
+    }
+
+    #[test]
+    fn qcow2_encrypted_dirty_corrupt_external_are_refused() {
+        let mut enc = qcow2_header(3, GIB);
+        put(&mut enc, 32, &2u32.to_be_bytes());
+        let s = sniff(&enc);
+        assert!(matches!(s.kind, DiskKind::Qcow2 { encrypted: true, .. }));
+        assert!(s.fits_ecs.unwrap_err().en.contains("encrypted"));
+
+        for (bit, needle) in [(1u64, "qemu-img check"), (2, "qemu-img check"), (4, "external data file")] {
+            let mut h = qcow2_header(3, GIB);
+            put(&mut h, 72, &bit.to_be_bytes());
+            let s = sniff(&h);
+            let r = s.fits_ecs.unwrap_err();
+            assert!(r.en.contains(needle), "{bit}: {r:?}");
+            assert!(!r.zh.is_empty());
+            assert!(s.fits_ens.is_err());
+        }
+        // Incompatible bits in a v2 header's extension area mean nothing.
+        let mut v2 = qcow2_header(2, GIB);
+        put(&mut v2, 72, &1u64.to_be_bytes());
+        assert!(sniff(&v2).fits_ecs.is_ok());
+    }
+
+    #[test]
+    fn qcow2_compression_type_and_unknown_features_warn() {
+        let mut h = qcow2_header(3, GIB);
+        put(&mut h, 72, &8u64.to_be_bytes());
+        h[104] = 1;
+        let s = sniff(&h);
+        assert!(matches!(s.kind, DiskKind::Qcow2 { compression: Qcow2Compression::Zstd, .. }));
+        assert!(s.fits_ecs.is_ok());
+        assert!(s.warnings.iter().any(|w| w.en.contains("zstd")));
+
+        let mut h = qcow2_header(3, GIB);
+        put(&mut h, 72, &(1u64 << 40).to_be_bytes());
+        let s = sniff(&h);
+        assert!(s.warnings.iter().any(|w| w.en.contains("incompatible feature bits")));
+    }
+
+    #[test]
+    fn qcow2_bad_versions_and_truncation() {
+        let s = sniff(&qcow2_header(1, GIB));
+        assert!(s.fits_ecs.unwrap_err().en.contains("version 1"));
+        let s = sniff(&qcow2_header(7, GIB));
+        assert!(s.fits_ecs.is_err());
+        for len in [4, 8, 31, 40, 80] {
+            let h = qcow2_header(3, GIB);
+            let s = sniff(&h[..len]);
+            assert!(matches!(s.kind, DiskKind::Unknown { .. }), "{len}: {s:?}");
+            assert!(s.fits_ecs.unwrap_err().en.contains("truncated"));
+        }
+    }
+
+    #[test]
+    fn qcow2_beyond_ecs_limit() {
+        let s = sniff(&qcow2_header(3, 4096 * GIB));
+        assert_eq!(s.min_disk_image_size_gib, Some(4096));
+        assert!(s.fits_ecs.unwrap_err().en.contains("2048 GiB"));
+        assert!(s.fits_ens.is_ok());
+        let s = sniff(&qcow2_header(3, u64::MAX));
+        assert_eq!(s.min_disk_image_size_gib, None);
+        assert!(s.fits_ecs.is_err());
+    }
+
+    fn vhd_footer(disk_type: u32, size: u64, creator: &[u8; 4], chs: (u16, u8, u8)) -> Vec<u8> {
+        let mut f = vec![0u8; 512];
+        put(&mut f, 0, b"conectix");
+        put(&mut f, 16, &u64::MAX.to_be_bytes());
+        put(&mut f, 28, creator);
+        put(&mut f, 40, &size.to_be_bytes());
+        put(&mut f, 48, &size.to_be_bytes());
+        put(&mut f, 56, &chs.0.to_be_bytes());
+        f[58] = chs.1;
+        f[59] = chs.2;
+        put(&mut f, 60, &disk_type.to_be_bytes());
+        f
+    }
+
+    #[test]
+    fn vhd_fixed_uses_size_or_chs_like_qemu() {
+        let mut img = vec![0u8; 4096];
+        img.extend(vhd_footer(2, 4096, b"win ", (1, 1, 1)));
+        let s = sniff(&img);
+        assert_eq!(s.kind, DiskKind::Vhd { subtype: VhdSubtype::Fixed });
+        assert_eq!(s.virtual_size, 4096);
+        assert_eq!(s.ecs_format, Some(ImageFormat::Vhd));
+        assert!(s.fits_ecs.is_ok());
+        assert!(s.fits_ens.unwrap_err().en.contains("qcow2"));
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+
+        // Virtual PC / qemu creators: the CHS geometry wins; DiskImageSize still covers both.
+        let mut img = vec![0u8; 4096];
+        img.extend(vhd_footer(2, 4096, b"vpc ", (2, 2, 1)));
+        let s = sniff(&img);
+        assert_eq!(s.virtual_size, 2048);
+        assert_eq!(s.min_disk_image_size_gib, Some(1));
+    }
+
+    #[test]
+    fn vhd_fixed_truncated_warns() {
+        let mut img = vec![0u8; 1024];
+        img.extend(vhd_footer(2, 1 << 20, b"win ", (0, 0, 0)));
+        let s = sniff(&img);
+        assert!(s.warnings.iter().any(|w| w.en.contains("truncated")));
+    }
+
+    #[test]
+    fn vhd_dynamic_differencing_and_start_copy_only() {
+        let footer = vhd_footer(3, 10 * GIB, b"win ", (0, 0, 0));
+        let mut img = footer.clone();
+        img.extend(vec![0u8; 2048]);
+        img.extend(&footer);
+        let s = sniff(&img);
+        assert_eq!(s.kind, DiskKind::Vhd { subtype: VhdSubtype::Dynamic });
+        assert_eq!(s.min_disk_image_size_gib, Some(10));
+        assert!(s.warnings.is_empty());
+
+        let mut cut = footer.clone();
+        cut.extend(vec![1u8; 2048]);
+        let s = sniff(&cut);
+        assert_eq!(s.kind, DiskKind::Vhd { subtype: VhdSubtype::Dynamic });
+        assert!(s.warnings.iter().any(|w| w.en.contains("truncated")));
+
+        let diff = vhd_footer(4, GIB, b"win ", (0, 0, 0));
+        let mut img = diff.clone();
+        img.extend(vec![0u8; 1024]);
+        img.extend(&diff);
+        let s = sniff(&img);
+        assert_eq!(s.kind, DiskKind::Vhd { subtype: VhdSubtype::Differencing });
+        assert!(s.fits_ecs.unwrap_err().en.contains("parent"));
+
+        let s = sniff(&vhd_footer(9, GIB, b"win ", (0, 0, 0)));
+        assert!(matches!(s.kind, DiskKind::Unknown { .. }));
+    }
+
+    fn vmdk_sparse_header(capacity: u64, desc: Option<&str>) -> Vec<u8> {
+        let mut h = vec![0u8; 512];
+        put(&mut h, 0, b"KDMV");
+        put(&mut h, 4, &1u32.to_le_bytes());
+        put(&mut h, 12, &capacity.to_le_bytes());
+        put(&mut h, 20, &128u64.to_le_bytes());
+        if let Some(text) = desc {
+            put(&mut h, 28, &1u64.to_le_bytes());
+            put(&mut h, 36, &20u64.to_le_bytes());
+            put(&mut h, 512, text.as_bytes());
+            h.resize(512 * 21, 0);
+        }
+        h
+    }
+
+    #[test]
+    fn vmdk_sparse_with_embedded_descriptor() {
+        let desc = "# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\n\
+                    createType=\"monolithicSparse\"\nRW 2097152 SPARSE \"x.vmdk\"\n";
+        let s = sniff(&vmdk_sparse_header(2_097_152, Some(desc)));
+        assert_eq!(
+            s.kind,
+            DiskKind::Vmdk { variant: VmdkVariant::Sparse { create_type: Some("monolithicSparse".into()) } }
+        );
+        assert_eq!(s.virtual_size, GIB);
+        assert_eq!(s.ecs_format, Some(ImageFormat::Vmdk));
+        assert!(s.fits_ecs.is_ok());
+        assert!(s.warnings.iter().any(|w| w.en.contains("preview")));
+        assert!(s.fits_ens.is_err());
+    }
+
+    #[test]
+    fn vmdk_sparse_without_descriptor_or_with_bad_offsets() {
+        let s = sniff(&vmdk_sparse_header(2048, None));
+        assert!(s.warnings.iter().any(|w| w.en.contains("twoGbMaxExtentSparse")));
+        let mut h = vmdk_sparse_header(u64::MAX, None);
+        put(&mut h, 28, &u64::MAX.to_le_bytes());
+        put(&mut h, 36, &u64::MAX.to_le_bytes());
+        let s = sniff(&h);
+        assert_eq!(s.virtual_size, u64::MAX);
+        assert!(s.fits_ecs.is_err());
+        let mut h = vmdk_sparse_header(2048, None);
+        put(&mut h, 28, &(u64::MAX / 512).to_le_bytes());
+        put(&mut h, 36, &(u64::MAX / 512).to_le_bytes());
+        assert!(matches!(sniff(&h).kind, DiskKind::Vmdk { .. }));
+        assert!(matches!(sniff(&h[..10]).kind, DiskKind::Unknown { .. }));
+    }
+
+    #[test]
+    fn vmdk_descriptor_lists_extents_and_is_refused() {
+        let desc = "# Disk DescriptorFile\nversion=1\nparentCID=ffffffff\ncreateType=\"twoGbMaxExtentFlat\"\n\n\
+                    # Extent description\nRW 4194304 FLAT \"my disk-f001.vmdk\" 0\nRW 2048 FLAT \"my disk-f002.vmdk\" 0\n\
+                    RW notanumber FLAT \"x\"\n";
+        let s = sniff(desc.as_bytes());
+        let DiskKind::Vmdk { variant: VmdkVariant::Descriptor { create_type, extents, has_parent } } =
+            &s.kind
+        else {
+            panic!("{s:?}")
+        };
+        assert_eq!(create_type.as_deref(), Some("twoGbMaxExtentFlat"));
+        assert!(!has_parent);
+        assert_eq!(extents.len(), 2);
+        assert_eq!(extents[0].file.as_deref(), Some("my disk-f001.vmdk"));
+        assert_eq!(extents[1].sectors, 2048);
+        assert_eq!(s.virtual_size, (4_194_304 + 2048) * 512);
+        assert!(s.fits_ecs.unwrap_err().en.contains("monolithicSparse"));
+
+        let delta = "# Disk DescriptorFile\nparentCID=1234abcd\nRW 100 VMFSSPARSE \"d-delta.vmdk\"\n";
+        let s = sniff(delta.as_bytes());
+        assert!(matches!(
+            s.kind,
+            DiskKind::Vmdk { variant: VmdkVariant::Descriptor { has_parent: true, .. } }
+        ));
+        assert!(s.fits_ecs.unwrap_err().en.contains("parent"));
+
+        let empty = sniff(b"# Disk DescriptorFile\n");
+        assert!(empty.warnings.iter().any(|w| w.en.contains("no extents")));
+        assert!(empty.fits_ecs.is_err());
+        let huge = format!("# Disk DescriptorFile\nRW {} FLAT \"a\"\nRW {} FLAT \"b\"\n", u64::MAX, u64::MAX);
+        assert_eq!(sniff(huge.as_bytes()).virtual_size, u64::MAX);
+    }
+
+    fn vdi_header(version: u32, image_type: u32, size: u64) -> Vec<u8> {
+        let mut h = vec![0u8; 512];
+        put(&mut h, 0, b"<<< Oracle VM VirtualBox Disk Image >>>\n");
+        put(&mut h, 64, &0xbeda_107fu32.to_le_bytes());
+        put(&mut h, 68, &version.to_le_bytes());
+        put(&mut h, 72, &400u32.to_le_bytes());
+        put(&mut h, 76, &image_type.to_le_bytes());
+        put(&mut h, 368, &size.to_le_bytes());
+        h
+    }
+
+    #[test]
+    fn vdi_is_not_importable() {
+        let s = sniff(&vdi_header(0x0001_0001, 1, 5 * GIB));
+        assert_eq!(s.kind, DiskKind::Vdi { image_type: 1 });
+        assert_eq!(s.virtual_size, 5 * GIB);
+        assert_eq!(s.ecs_format, None);
+        assert_eq!(s.min_disk_image_size_gib, Some(5));
+        let r = s.fits_ecs.unwrap_err();
+        assert!(r.en.contains("VDI") && r.en.contains("qemu-img convert -O qcow2"), "{r:?}");
+        assert!(s.fits_ens.is_err());
+
+        let diff = sniff(&vdi_header(0x0001_0001, 4, GIB));
+        assert!(diff.fits_ecs.unwrap_err().en.contains("differencing"));
+        let old = sniff(&vdi_header(0x0001_0000, 1, GIB));
+        assert_eq!(old.virtual_size, 0);
+        assert!(!old.warnings.is_empty());
+        let cut = sniff(&vdi_header(0x0001_0001, 1, GIB)[..100]);
+        assert_eq!(cut.virtual_size, 0);
+        assert!(cut.fits_ecs.is_err());
+    }
+
+    #[test]
+    fn iso_is_refused_even_when_hybrid() {
+        let mut iso = vec![0u8; 0x9000];
+        put(&mut iso, 0x8001, b"CD001");
+        let s = sniff(&iso);
+        assert_eq!(s.kind, DiskKind::Iso);
+        assert_eq!(s.min_disk_image_size_gib, None);
+        assert_eq!(s.ecs_format, None);
+        assert!(s.fits_ecs.unwrap_err().en.contains("ISO"));
+        // isohybrid images also carry an MBR; they are still installer media.
+        put(&mut iso, 446, &[0x80, 0, 0, 0, 0x17]);
+        put(&mut iso, 510, &[0x55, 0xaa]);
+        assert_eq!(sniff(&iso).kind, DiskKind::Iso);
+    }
+
+    fn mbr(types: &[u8]) -> Vec<u8> {
+        let mut d = vec![0u8; 1 << 20];
+        for (i, &t) in types.iter().enumerate() {
+            d[446 + i * 16] = if i == 0 { 0x80 } else { 0 };
+            d[446 + i * 16 + 4] = t;
+        }
+        put(&mut d, 510, &[0x55, 0xaa]);
+        d
+    }
+
+    #[test]
+    fn raw_mbr_hints_bios_or_uefi() {
+        let s = sniff(&mbr(&[0x83, 0x82]));
+        assert_eq!(
+            s.kind,
+            DiskKind::Raw { partition_table: PartitionTable::Mbr, has_esp: false, has_bios_boot: false }
+        );
+        assert_eq!(s.boot_mode_hint, Some(BootMode::Bios));
+        assert_eq!(s.ecs_format, Some(ImageFormat::Raw));
+        assert_eq!(s.virtual_size, 1 << 20);
+        assert_eq!(s.min_disk_image_size_gib, Some(1));
+        assert!(s.fits_ecs.is_ok());
+        assert!(s.fits_ens.is_err());
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+
+        let s = sniff(&mbr(&[0xEF, 0x83]));
+        assert!(matches!(s.kind, DiskKind::Raw { partition_table: PartitionTable::Mbr, has_esp: true, .. }));
+        assert_eq!(s.boot_mode_hint, Some(BootMode::Uefi));
+
+        // Protective MBR without a GPT header behind it.
+        let s = sniff(&mbr(&[0xEE]));
+        assert!(s.warnings.iter().any(|w| w.en.contains("protective")));
+    }
+
+    fn gpt_disk(sector: usize, types: &[[u8; 16]], entries_lba: u64, entry_size: u32) -> Vec<u8> {
+        let mut d = mbr(&[0xEE]);
+        put(&mut d, sector, b"EFI PART");
+        put(&mut d, sector + 72, &entries_lba.to_le_bytes());
+        put(&mut d, sector + 80, &128u32.to_le_bytes());
+        put(&mut d, sector + 84, &entry_size.to_le_bytes());
+        if let Some(base) = usize::try_from(entries_lba).ok().and_then(|l| l.checked_mul(sector)) {
+            for (i, t) in types.iter().enumerate() {
+                if base + i * 128 + 16 <= d.len() {
+                    put(&mut d, base + i * 128, t);
+                }
+            }
+        }
+        d
+    }
+
+    const LINUX_FS: [u8; 16] =
+        guid(0x0FC63DAF, 0x8483, 0x4772, [0x8E, 0x79, 0x3D, 0x69, 0xD8, 0x47, 0x7D, 0xE4]);
+
+    #[test]
+    fn guid_layout_matches_the_spec_bytes() {
+        assert_eq!(
+            ESP_GUID,
+            [0x28, 0x73, 0x2A, 0xC1, 0x1F, 0xF8, 0xD2, 0x11, 0xBA, 0x4B, 0x00, 0xA0, 0xC9, 0x3E, 0xC9, 0x3B]
+        );
+    }
+
+    #[test]
+    fn raw_gpt_esp_bios_boot_and_4kn() {
+        let s = sniff(&gpt_disk(512, &[LINUX_FS, ESP_GUID], 2, 128));
+        assert_eq!(
+            s.kind,
+            DiskKind::Raw { partition_table: PartitionTable::Gpt, has_esp: true, has_bios_boot: false }
+        );
+        assert_eq!(s.boot_mode_hint, Some(BootMode::Uefi));
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+
+        let s = sniff(&gpt_disk(512, &[BIOS_BOOT_GUID, LINUX_FS], 2, 128));
+        assert_eq!(s.boot_mode_hint, Some(BootMode::Bios));
+        let s = sniff(&gpt_disk(512, &[LINUX_FS], 2, 128));
+        assert_eq!(
+            s.kind,
+            DiskKind::Raw { partition_table: PartitionTable::Gpt, has_esp: false, has_bios_boot: false }
+        );
+        assert_eq!(s.boot_mode_hint, None);
+
+        let s = sniff(&gpt_disk(4096, &[ESP_GUID], 2, 128));
+        assert_eq!(s.boot_mode_hint, Some(BootMode::Uefi));
+        // Entries beyond the first 64 KiB are read separately.
+        let s = sniff(&gpt_disk(512, &[ESP_GUID], 1000, 128));
+        assert_eq!(s.boot_mode_hint, Some(BootMode::Uefi));
+    }
+
+    #[test]
+    fn raw_gpt_with_absurd_fields_does_not_panic() {
+        for (lba, size) in [(u64::MAX, 128), (2, 0), (2, u32::MAX), (u64::MAX / 512 + 1, 128), (1 << 40, 256)]
+        {
+            let s = sniff(&gpt_disk(512, &[ESP_GUID], lba, size));
+            assert!(matches!(s.kind, DiskKind::Raw { has_esp: false, .. }), "{lba} {size}: {s:?}");
+        }
+    }
+
+    #[test]
+    fn raw_without_partition_table_warns() {
+        let s = sniff(&vec![0u8; 4096]);
+        assert_eq!(
+            s.kind,
+            DiskKind::Raw { partition_table: PartitionTable::None, has_esp: false, has_bios_boot: false }
+        );
+        assert!(s.warnings.iter().any(|w| w.en.contains("all zeros") && w.en.contains("fdisk")));
+        assert!(s.fits_ecs.is_ok());
+
+        let mut ext = vec![0xAAu8; 8192];
+        put(&mut ext, 1080, &[0x53, 0xef]);
+        assert!(sniff(&ext).warnings.iter().any(|w| w.en.contains("ext2/3/4")));
+
+        // A FAT boot sector ends in 55 AA too, but its "entries" are code, not partitions.
+        let mut fat = vec![0x11u8; 4096];
+        put(&mut fat, 82, b"FAT32   ");
+        put(&mut fat, 510, &[0x55, 0xaa]);
+        let s = sniff(&fat);
+        assert!(matches!(s.kind, DiskKind::Raw { partition_table: PartitionTable::None, .. }));
+        assert!(s.warnings.iter().any(|w| w.en.contains("FAT")));
+
+        let s = sniff(&mbr(&[0x83])[..1000]);
+        assert!(s.warnings.iter().any(|w| w.en.contains("multiple of 512")));
+    }
+
+    #[test]
+    fn unknown_inputs_are_refused_with_a_description() {
+        let s = sniff(b"");
+        assert!(s.fits_ecs.unwrap_err().en.contains("empty"));
+        let s = sniff(&[0x1f, 0x8b, 8, 0, 0, 0]);
+        assert!(s.fits_ecs.unwrap_err().en.contains("gzip"));
+        let s = sniff(b"vhdxfile\0\0\0\0");
+        assert!(s.fits_ecs.unwrap_err().en.contains("VHDX"));
+        let mut tar = vec![0u8; 1024];
+        put(&mut tar, 257, b"ustar");
+        assert!(sniff(&tar).fits_ecs.unwrap_err().en.contains("OVA"));
+        let s = sniff(&[0xde, 0xad, 0xbe, 0xef]);
+        let r = s.fits_ecs.unwrap_err();
+        assert!(r.en.contains("de ad be ef") && r.zh.contains("de ad be ef"), "{r:?}");
+        assert!(s.fits_ens.is_err());
+        assert_eq!(s.ecs_format, None);
+        let text = "hello world\n".repeat(100);
+        assert!(sniff(text.as_bytes()).fits_ecs.unwrap_err().en.contains("text file"));
+    }
+
+    #[test]
+    fn sniff_path_names_the_path() {
+        let missing = Path::new("/nonexistent/imagedesk/disk.qcow2");
+        let e = sniff_path(missing).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/imagedesk/disk.qcow2"), "{e}");
+        let e = sniff_path(&std::env::temp_dir()).unwrap_err();
+        assert!(matches!(e, SniffError::NotAFile { .. }), "{e}");
+    }
+
+    /// A sparse 100 GB "file" of zeros that counts what is read.
+    struct Huge {
+        pos: u64,
+        len: u64,
+        read: u64,
+    }
+
+    impl Read for Huge {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = (buf.len() as u64).min(self.len.saturating_sub(self.pos));
+            let n = usize::try_from(n).unwrap();
+            buf[..n].fill(0);
+            self.pos += n as u64;
+            self.read += n as u64;
+            Ok(n)
+        }
+    }
+
+    impl Seek for Huge {
+        fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+            let SeekFrom::Start(p) = to else { unimplemented!() };
+            self.pos = p;
+            Ok(p)
+        }
+    }
+
+    #[test]
+    fn reads_are_bounded_on_huge_files() {
+        let len = 100 * 1_000_000_000;
+        let mut r = Huge { pos: 0, len, read: 0 };
+        let s = sniff_reader(&mut r, len).unwrap();
+        assert_eq!(s.virtual_size, len);
+        assert_eq!(s.min_disk_image_size_gib, Some(94));
+        assert!(r.read <= HEAD_LEN + 512, "read {} bytes", r.read);
+    }
+
+    #[test]
+    fn file_size_larger_than_the_data_is_tolerated() {
+        // A reader that ends early (file shrank under us) must not break parsing.
+        let h = qcow2_header(3, GIB);
+        let s = sniff_reader(&mut Cursor::new(&h), u64::MAX).unwrap();
+        assert!(matches!(s.kind, DiskKind::Qcow2 { .. }));
+    }
+
+    fn magic_prefixed() -> impl Strategy<Value = Vec<u8>> {
+        let magics: Vec<&'static [u8]> = vec![
+            b"",
+            b"QFI\xfb\0\0\0\x03",
+            b"QFI\xfb\0\0\0\x02",
+            b"KDMV",
+            b"# Disk DescriptorFile\nRW ",
+            b"conectix",
+            b"<<< ",
+            b"EFI PART",
+        ];
+        (proptest::sample::select(magics), proptest::collection::vec(any::<u8>(), 0..2048), any::<bool>())
+            .prop_map(|(magic, rest, mbr)| {
+                let mut v = magic.to_vec();
+                v.extend(rest);
+                if mbr && v.len() >= 512 {
+                    v[510] = 0x55;
+                    v[511] = 0xaa;
+                }
+                v
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..70_000)) {
+            let _ = sniff(&data);
+        }
+
+        #[test]
+        fn arbitrary_headers_never_panic(data in magic_prefixed(), claimed in any::<u64>()) {
+            let s = sniff(&data);
+            prop_assert_eq!(s.file_size, data.len() as u64);
+            let _ = sniff_reader(&mut Cursor::new(&data), claimed);
+            // A VHD footer at the end, with arbitrary fields.
+            let mut tail = data.clone();
+            tail.extend_from_slice(b"conectix");
+            tail.resize(tail.len() + 504, 0xff);
+            let _ = sniff(&tail);
+        }
+    }
+}
