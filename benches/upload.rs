@@ -111,7 +111,14 @@ fn main() {
             out.write_all(&block).expect("write file");
         }
         out.flush().expect("flush");
+        // Start every contender with the file on disk and no dirty pages pending: otherwise
+        // whoever runs first pays for the kernel's writeback of the source file.
+        out.get_ref().sync_all().expect("sync file");
     }
+    let settle = || {
+        let _ = Command::new("sync").status();
+    };
+    settle();
     let python = oss2_python(&root);
     let (mut sandbox, url) = start_sandbox(&dir.join("sandbox"));
 
@@ -119,7 +126,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     reset_peak_rss();
     let rss_before = peak_rss_kib();
-    let (imagedesk_time, outcome) = runtime.block_on(async {
+    let (imagedesk_time, outcome, parts_phase) = runtime.block_on(async {
         let mut profile = Profile::new("bench", "cn-hangzhou");
         profile.oss_endpoint = Some(url.clone());
         let credential = Credential::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET);
@@ -129,16 +136,26 @@ fn main() {
         spec.concurrency = threads;
         spec.checkpoint_path = dir.join("imagedesk.checkpoint.json");
         let (events, mut rx) = tokio::sync::mpsc::channel(64);
-        let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+        // When the last part finished: the rest of the time is CompleteMultipartUpload.
+        let drain = tokio::spawn(async move {
+            let mut last_part = None;
+            while let Some(event) = rx.recv().await {
+                if matches!(event, imagedesk::jobs::upload::UploadEvent::PartDone { .. }) {
+                    last_part = Some(Instant::now());
+                }
+            }
+            last_part
+        });
         let (_control, watch) = tokio::sync::watch::channel(Control::Run);
         let started = Instant::now();
         let outcome = upload(&client, spec, events, watch).await.expect("ImageDesk upload");
         let elapsed = started.elapsed();
-        let _ = drain.await;
-        (elapsed, outcome)
+        let parts_phase = drain.await.ok().flatten().map(|t| t - started).unwrap_or(elapsed);
+        (elapsed, outcome, parts_phase)
     });
     let rss_peak = peak_rss_kib();
 
+    settle();
     // curl -T with a presigned PUT.
     let expires = chrono::Utc::now().timestamp() + 3600;
     let credential = Credential::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET);
@@ -157,6 +174,7 @@ fn main() {
     let curl_time = started.elapsed();
     assert!(curl.success(), "curl PUT failed");
 
+    settle();
     // oss2.resumable_upload, same part size and threads.
     let oss2 = Command::new(&python)
         .arg("-c")
@@ -186,6 +204,12 @@ fn main() {
         imagedesk_time.as_secs_f64(),
         outcome.parts_total,
         outcome.crc64
+    );
+    println!(
+        "    of which parts       : {:>7.1} MiB/s ({:.2} s); CompleteMultipartUpload {:.2} s",
+        mib_s(bytes, parts_phase),
+        parts_phase.as_secs_f64(),
+        (imagedesk_time - parts_phase).as_secs_f64()
     );
     println!("  curl -T (single PUT)   : {curl_rate:>7.1} MiB/s ({:.2} s)", curl_time.as_secs_f64());
     println!("  oss2.resumable_upload  : {oss2_rate:>7.1} MiB/s ({oss2_secs:.2} s)");

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use chrono::Utc;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -339,10 +339,34 @@ pub fn identify(file: &File) -> io::Result<FileIdentity> {
     Ok(FileIdentity { size, mtime_secs, mtime_nanos, sample_sha256: hex::encode(hasher.finalize()) })
 }
 
-/// Read `len` bytes at `offset`, computing their CRC-64 on the way (blocking).
-fn read_part(file: &File, offset: u64, len: u64) -> io::Result<(Bytes, u64)> {
-    let len = usize::try_from(len).map_err(io::Error::other)?;
-    let mut buf = vec![0u8; len];
+/// Part buffers recycled between parts: memory stays at about `concurrency` buffers instead
+/// of growing with allocator fragmentation across the blocking-pool threads.
+#[derive(Debug, Default)]
+struct PartBuffers(std::sync::Mutex<Vec<BytesMut>>);
+
+impl PartBuffers {
+    fn take(&self, len: usize) -> BytesMut {
+        let recycled = self.0.lock().ok().and_then(|mut pool| pool.pop());
+        let mut buf = recycled.unwrap_or_default();
+        buf.clear();
+        buf.resize(len, 0);
+        buf
+    }
+
+    /// Keep the buffer if nothing else holds it any more (hyper has dropped its clone).
+    fn give(&self, bytes: Bytes) {
+        if let Ok(buf) = bytes.try_into_mut()
+            && let Ok(mut pool) = self.0.lock()
+            && pool.len() < 16
+        {
+            pool.push(buf);
+        }
+    }
+}
+
+/// Read `len` bytes at `offset` into `buf`, computing their CRC-64 on the way (blocking).
+fn read_part(file: &File, offset: u64, mut buf: BytesMut) -> io::Result<(Bytes, u64)> {
+    let len = buf.len();
     let mut crc = Crc64::new();
     let mut done = 0;
     while done < len {
@@ -351,7 +375,7 @@ fn read_part(file: &File, offset: u64, len: u64) -> io::Result<(Bytes, u64)> {
         crc.update(&buf[done..end]);
         done = end;
     }
-    Ok((Bytes::from(buf), crc.value()))
+    Ok((buf.freeze(), crc.value()))
 }
 
 async fn blocking<T, F>(path: &Path, f: F) -> Result<T, UploadError>
@@ -692,7 +716,9 @@ async fn single_put(
         })
         .await;
     let started = Instant::now();
-    let (body, crc) = blocking(&spec.file, move || read_part(&file, 0, size)).await?;
+    let len = usize::try_from(size)
+        .map_err(|e| UploadError::Io { path: spec.file.clone(), source: io::Error::other(e) })?;
+    let (body, crc) = blocking(&spec.file, move || read_part(&file, 0, BytesMut::zeroed(len))).await?;
     let mut request = OssRequest {
         method: "PUT".to_owned(),
         bucket: Some(spec.bucket.clone()),
@@ -822,13 +848,18 @@ async fn part_task(
     file: Arc<File>,
     path: PathBuf,
     job: PartJob,
+    buffers: Arc<PartBuffers>,
 ) -> Result<PartResult, UploadError> {
     let PartJob { number, offset, len, listed } = job;
-    let (body, crc) = blocking(&path, move || read_part(&file, offset, len)).await?;
+    let buf_len = usize::try_from(len)
+        .map_err(|e| UploadError::Io { path: path.clone(), source: io::Error::other(e) })?;
+    let buf = buffers.take(buf_len);
+    let (body, crc) = blocking(&path, move || read_part(&file, offset, buf)).await?;
     if let Some(listed) = listed
         && listed.hash_crc64ecma == Some(crc)
     {
         tracing::debug!(number, "part already on OSS with the same CRC; not sending it again");
+        buffers.give(body);
         return Ok(PartResult { number, etag: listed.etag, crc64: crc, size: len, sent: false });
     }
     let mut request = object_request(
@@ -837,7 +868,9 @@ async fn part_task(
         vec![q("partNumber", number.to_string()), q("uploadId", target.upload_id.clone())],
     );
     request.body = body;
-    let response = client.oss(target.region.as_deref(), &request).await?;
+    let response = client.oss(target.region.as_deref(), &request).await;
+    buffers.give(std::mem::take(&mut request.body));
+    let response = response?;
     check_crc(Some(number), crc, &response)?;
     let etag = response.header("etag").map(str::to_owned).ok_or_else(|| UploadError::Decode {
         action: format!("UploadPart {number}"),
@@ -963,6 +996,7 @@ async fn multipart(
     let concurrency = spec.concurrency.max(1);
     let mut refresher = Refresher::default();
     let mut set: JoinSet<Result<PartResult, UploadError>> = JoinSet::new();
+    let buffers = Arc::new(PartBuffers::default());
     let (mut paused, mut control_open) = (false, true);
     loop {
         let state = if control_open { *control.borrow_and_update() } else { Control::Run };
@@ -996,6 +1030,7 @@ async fn multipart(
                     Arc::clone(&file),
                     spec.file.clone(),
                     job,
+                    Arc::clone(&buffers),
                 ));
             }
         }
