@@ -249,6 +249,16 @@ async fn multipart(signature: OssSignature) {
     assert!(got.body.as_ref() == whole.as_slice(), "the object is the parts in order");
     assert_eq!(crc_header(&got), combined);
     assert_eq!(got.header("x-oss-object-type"), Some("Multipart"));
+    // A range across the first part boundary reads through both segments.
+    let (first, last) = (MIN_PART - 10, MIN_PART + 20);
+    let mut ranged = request("GET", bucket, key);
+    ranged.headers.push(("range".into(), format!("bytes={first}-{last}")));
+    let got = c.oss(None, &ranged).await.unwrap();
+    assert_eq!(got.status, 206);
+    assert!(got.body.as_ref() == &whole[first..=last], "range across parts");
+    // Overwriting a multipart object with a plain PUT, and deleting it, both work.
+    c.oss(None, &with_body(request("PUT", bucket, key), b"small now".to_vec())).await.unwrap();
+    assert_eq!(c.oss(None, &request("GET", bucket, key)).await.unwrap().body.as_ref(), b"small now");
 
     // Abort: the upload disappears and its parts with it.
     let aborted = initiate(&c, bucket, "images/aborted.raw").await;

@@ -7,7 +7,9 @@
 //! <data dir>/oss/
 //!   incoming/                             request bodies being received (emptied on open)
 //!   buckets/<bucket>/bucket.json          name, region, creation time, storage class
-//!   buckets/<bucket>/objects/<h>.data     object bytes; <h> = SHA-256 hex of the key
+//!   buckets/<bucket>/objects/<h>.data     object bytes; <h> = SHA-256 hex of the key. For a
+//!                                         multipart object a directory of its parts (seg-NNNNN),
+//!                                         hard-linked at Complete instead of copying gigabytes
 //!   buckets/<bucket>/objects/<h>.json     key, size, ETag, CRC-64, type, times, user metadata
 //!   buckets/<bucket>/uploads/<id>/manifest.json, part-<n>.data    multipart uploads in progress
 //! ```
@@ -289,7 +291,7 @@ impl OssStore {
         // Bodies whose request died with a previous process.
         if let Ok(entries) = std::fs::read_dir(root.join("incoming")) {
             for entry in entries.flatten() {
-                let _ = std::fs::remove_file(entry.path());
+                let _ = remove_object_data(&entry.path());
             }
         }
         let buckets = load_buckets(&root.join("buckets"))?;
@@ -634,6 +636,8 @@ impl OssStore {
             return Err(OssError::file_exists());
         }
         let (data, json) = self.object_paths(bucket, &meta.key);
+        // The old bytes may be a file or a multipart directory: rename cannot replace a directory.
+        remove_object_data(&data).map_err(OssError::internal)?;
         std::fs::rename(temp, &data).map_err(OssError::internal)?;
         write_json(&json, meta)?;
         state.objects.insert(meta.key.clone(), meta.clone());
@@ -654,7 +658,7 @@ impl OssStore {
             let file = if head {
                 None
             } else {
-                Some(std::fs::File::open(self.object_paths(bucket, key).0).map_err(OssError::internal)?)
+                Some(ObjectData::open(&self.object_paths(bucket, key).0).map_err(OssError::internal)?)
             };
             (meta, file)
         };
@@ -702,7 +706,7 @@ impl OssStore {
             let (data, json) = self.object_paths(bucket, key);
             // Metadata first: a crash in between leaves an orphan data file, never a dangling entry.
             remove_file_if_present(&json)?;
-            remove_file_if_present(&data)?;
+            remove_object_data(&data).map_err(OssError::internal)?;
         }
         Ok(StatusCode::NO_CONTENT.into_response())
     }
@@ -980,22 +984,22 @@ impl OssStore {
         }
         let chosen = choose_parts(&upload, requested.as_deref())?;
 
-        // Concatenate outside the lock: a multi-GB object takes a while.
+        // Link the parts as the object's segments (outside the lock): no bytes are copied.
         let sources: Vec<PathBuf> =
             chosen.iter().map(|(n, _)| self.part_path(bucket, &upload_id, *n)).collect();
         let temp = self.incoming_path();
         let target = temp.clone();
-        let joined = tokio::task::spawn_blocking(move || concatenate(&sources, &target)).await;
+        let joined = tokio::task::spawn_blocking(move || link_segments(&sources, &target)).await;
         match joined {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
-                let _ = std::fs::remove_file(&temp);
+                let _ = remove_object_data(&temp);
                 // Parts vanish only if the upload was aborted meanwhile.
                 self.upload(bucket, key, &upload_id)?;
                 return Err(OssError::internal(e));
             }
             Err(e) => {
-                let _ = std::fs::remove_file(&temp);
+                let _ = remove_object_data(&temp);
                 return Err(OssError::internal(e));
             }
         }
@@ -1019,7 +1023,7 @@ impl OssStore {
             user_meta: upload.user_meta.clone(),
         };
         if let Err(e) = self.finish_upload(bucket, &upload_id, &chosen, &temp, &meta, forbid) {
-            let _ = std::fs::remove_file(&temp);
+            let _ = remove_object_data(&temp);
             return Err(e);
         }
         let url = req.url_encoding();
@@ -1063,6 +1067,7 @@ impl OssStore {
             return Err(OssError::file_exists());
         }
         let (data, json) = self.object_paths(bucket, &meta.key);
+        remove_object_data(&data).map_err(OssError::internal)?;
         std::fs::rename(temp, &data).map_err(OssError::internal)?;
         write_json(&json, meta)?;
         state.objects.insert(meta.key.clone(), meta.clone());
@@ -1201,7 +1206,7 @@ impl OssView for OssStore {
         let file = {
             let buckets = self.lock();
             buckets.get(bucket)?.objects.get(key)?;
-            std::fs::File::open(self.object_paths(bucket, key).0).ok()?
+            ObjectData::open(&self.object_paths(bucket, key).0).ok()?
         };
         let mut head = Vec::new();
         file.take(max as u64).read_to_end(&mut head).ok()?;
@@ -1349,7 +1354,7 @@ async fn write_batch(mut sink: Sink, batch: Vec<Bytes>) -> OssResult<Sink> {
 }
 
 /// `len` bytes of `file` from its current position, read in blocking chunks as the client drains them.
-fn file_body(file: std::fs::File, len: u64) -> Body {
+fn file_body(file: ObjectData, len: u64) -> Body {
     let stream = futures_util::stream::unfold(Some((file, len)), |state| async move {
         let (mut file, remaining) = state?;
         if remaining == 0 {
@@ -1370,12 +1375,98 @@ fn file_body(file: std::fs::File, len: u64) -> Body {
     Body::from_stream(stream)
 }
 
-fn concatenate(sources: &[PathBuf], target: &Path) -> std::io::Result<()> {
-    let mut out = std::fs::File::create(target)?;
-    for source in sources {
-        std::io::copy(&mut std::fs::File::open(source)?, &mut out)?;
+/// Make `target` a directory of the parts in order (`seg-00001`, …): hard links where the
+/// filesystem allows, copies otherwise.
+fn link_segments(sources: &[PathBuf], target: &Path) -> std::io::Result<()> {
+    std::fs::create_dir(target)?;
+    for (index, source) in sources.iter().enumerate() {
+        let segment = target.join(format!("seg-{:05}", index + 1));
+        if std::fs::hard_link(source, &segment).is_err() {
+            std::fs::copy(source, &segment)?;
+        }
     }
-    out.flush()
+    Ok(())
+}
+
+/// Remove an object's bytes, file or segment directory; absent is fine.
+fn remove_object_data(path: &Path) -> std::io::Result<()> {
+    let result = if path.is_dir() { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// An object's bytes as one reader: a single file, or the segments of a multipart object.
+#[derive(Debug)]
+enum ObjectData {
+    File(std::fs::File),
+    Segments { segments: Vec<(PathBuf, u64)>, pos: u64, open: Option<(usize, std::fs::File)> },
+}
+
+impl ObjectData {
+    fn open(path: &Path) -> std::io::Result<Self> {
+        if !path.is_dir() {
+            return Ok(Self::File(std::fs::File::open(path)?));
+        }
+        let mut names: Vec<PathBuf> =
+            std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        names.sort();
+        let segments = names
+            .into_iter()
+            .map(|p| p.metadata().map(|m| (p, m.len())))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        Ok(Self::Segments { segments, pos: 0, open: None })
+    }
+}
+
+impl Read for ObjectData {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Self::Segments { segments, pos, open } = self else {
+            let Self::File(file) = self else { return Ok(0) };
+            return file.read(buf);
+        };
+        // Find the segment holding `pos`.
+        let mut start = 0u64;
+        for (index, (path, len)) in segments.iter().enumerate() {
+            if *pos < start + len {
+                if open.as_ref().is_none_or(|(i, _)| *i != index) {
+                    let mut file = std::fs::File::open(path)?;
+                    file.seek(SeekFrom::Start(*pos - start))?;
+                    *open = Some((index, file));
+                }
+                let Some((_, file)) = open.as_mut() else { return Ok(0) };
+                let room = usize::try_from(start + len - *pos).unwrap_or(usize::MAX).min(buf.len());
+                let read = file.read(&mut buf[..room])?;
+                *pos += read as u64;
+                return Ok(read);
+            }
+            start += len;
+        }
+        Ok(0)
+    }
+}
+
+impl Seek for ObjectData {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        match self {
+            Self::File(file) => file.seek(to),
+            Self::Segments { segments, pos, open } => {
+                let total: u64 = segments.iter().map(|(_, len)| len).sum();
+                let target = match to {
+                    SeekFrom::Start(n) => Some(n),
+                    SeekFrom::End(d) => total.checked_add_signed(d),
+                    SeekFrom::Current(d) => pos.checked_add_signed(d),
+                }
+                .ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start")
+                })?;
+                *pos = target;
+                *open = None;
+                Ok(target)
+            }
+        }
+    }
 }
 
 // ---- request details ----
