@@ -103,6 +103,11 @@ impl Client {
         &self.inner.profile
     }
 
+    /// The credential source every attempt signs with (long jobs renew it ahead of expiry).
+    pub fn credentials(&self) -> &Arc<dyn CredentialProvider> {
+        &self.inner.credentials
+    }
+
     /// A new ClientToken: 32 hex characters (≤ 64 ASCII as the APIs require).
     pub fn new_client_token() -> String {
         sign::new_nonce()

@@ -83,9 +83,8 @@ pub struct UploadSpec {
     pub concurrency: usize,
     pub checkpoint_path: PathBuf,
     pub content_type: Option<String>,
-    /// The credential source the client uses, so a long upload can renew STS keys before they
-    /// expire (`CredentialProvider::expires_at`). `None` = rely on the client's refresh on an
-    /// expired-token answer.
+    /// The credential source to renew ahead of expiry (`CredentialProvider::expires_at`);
+    /// `None` = the client's own source.
     pub credentials: Option<Arc<dyn CredentialProvider>>,
 }
 
@@ -1023,7 +1022,9 @@ async fn multipart(
         if !paused {
             while set.len() < concurrency {
                 let Some(job) = queue.pop_front() else { break };
-                refresher.maybe_refresh(spec.credentials.as_ref()).await;
+                refresher
+                    .maybe_refresh(Some(spec.credentials.as_ref().unwrap_or(client.credentials())))
+                    .await;
                 set.spawn(part_task(
                     client.clone(),
                     Arc::clone(&target),
