@@ -420,3 +420,25 @@ async fn expiring_credentials_are_refreshed_ahead() {
     // Once, then not again within the minimum interval.
     assert_eq!(provider.refreshes.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn a_lost_complete_answer_is_recovered_without_re_uploading() {
+    let dir = TempDir::new("upload-lost-complete");
+    let sb = sandbox(&dir).await;
+    let client = common_sandbox::demo_client(&sb);
+    let file = write_file(dir.path(), "lost.raw", PART as usize * 3 + 17, 41);
+    // The sandbox completes the upload but cuts the connection instead of answering; the
+    // client's retry then meets NoSuchUpload and the engine must check the object instead.
+    sb.set_faults(Faults { lose_complete_answers: 1, ..Faults::default() });
+    let (result, _) = run(&client, spec(&file, "lost/complete.raw")).await;
+    let outcome = result.expect("recovered from the lost answer");
+    assert_eq!(outcome.parts_sent, 4, "no part was sent twice");
+    assert!(outcome.etag.ends_with("-4\""), "{}", outcome.etag);
+    assert_uploaded(&client, &file, "lost/complete.raw", &outcome).await;
+    assert!(!spec(&file, "x").checkpoint_path.exists(), "checkpoint removed");
+    let faults: serde_json::Value = serde_json::from_slice(
+        &reqwest::get(format!("{}/__sandbox/faults", sb.url())).await.unwrap().bytes().await.unwrap(),
+    )
+    .unwrap();
+    assert_eq!(faults["lose_complete_answers"], 0, "the answer really was lost once");
+}

@@ -1098,12 +1098,24 @@ async fn multipart(
     let mut request = object_request(&target, "POST", vec![q("uploadId", target.upload_id.clone())]);
     request.headers.push(("content-type".to_owned(), "application/xml".to_owned()));
     request.body = Bytes::from(body);
-    let response = client.oss(target.region.as_deref(), &request).await?;
-    // The upload id is dead now, whatever the checks below say.
-    delete_checkpoint(&spec.checkpoint_path).await;
-    check_crc(None, expected, &response)?;
-    let result: CompleteResult = parse_xml("CompleteMultipartUpload", &response.body)?;
-    let etag = result.etag.or_else(|| response.header("etag").map(str::to_owned)).unwrap_or_default();
+    let etag = match client.oss(target.region.as_deref(), &request).await {
+        Ok(response) => {
+            // The upload id is dead now, whatever the checks below say.
+            delete_checkpoint(&spec.checkpoint_path).await;
+            check_crc(None, expected, &response)?;
+            let result: CompleteResult = parse_xml("CompleteMultipartUpload", &response.body)?;
+            result.etag.or_else(|| response.header("etag").map(str::to_owned)).unwrap_or_default()
+        }
+        // A Complete whose answer was lost and retried finds its upload id gone: OSS may already
+        // hold the whole object. Accept it only if HEAD shows our size and our CRC-64.
+        Err(error) if is_no_such_upload(&error) => {
+            let etag = completed_elsewhere(client, &target, size, expected).await.ok_or(error)?;
+            tracing::info!(key = %target.key, "Complete's answer was lost; the object on OSS matches");
+            delete_checkpoint(&spec.checkpoint_path).await;
+            etag
+        }
+        Err(error) => return Err(error.into()),
+    };
     Ok(UploadOutcome {
         bucket: target.bucket.clone(),
         key: target.key.clone(),
@@ -1118,6 +1130,15 @@ async fn multipart(
         parts_verified,
         resumed,
     })
+}
+
+/// The object's ETag if OSS holds exactly our bytes (size and whole-object CRC-64).
+async fn completed_elsewhere(client: &Client, target: &Target, size: u64, crc: u64) -> Option<String> {
+    let head =
+        client.oss(target.region.as_deref(), &object_request(target, "HEAD", Vec::new())).await.ok()?;
+    let same_size = head.header("content-length").and_then(|v| v.parse::<u64>().ok()) == Some(size);
+    let same_crc = head.header("x-oss-hash-crc64ecma").and_then(|v| v.parse::<u64>().ok()) == Some(crc);
+    (same_size && same_crc).then(|| head.header("etag").unwrap_or_default().to_owned())
 }
 
 fn xml_escape(text: &str) -> String {

@@ -38,6 +38,9 @@ pub struct Faults {
     pub drop_rate: f64,
     /// Added latency per request, milliseconds.
     pub latency_ms: u64,
+    /// Complete the next N CompleteMultipartUpload requests but cut the connection instead of
+    /// answering: the "lost answer" a client must recover from without re-uploading.
+    pub lose_complete_answers: u32,
 }
 
 #[derive(Clone, Debug)]

@@ -171,11 +171,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
     }
     if faults.drop_rate > 0.0 && rand::random::<f64>() < faults.drop_rate {
-        // A body that fails at once: the client sees the connection cut mid-response.
-        let stream = futures_util::stream::once(async {
-            Err::<Bytes, std::io::Error>(std::io::Error::other("sandbox fault: dropped connection"))
-        });
-        return Response::new(Body::from_stream(stream));
+        return cut_connection();
     }
     let query = parse_form(request.uri().query().unwrap_or(""));
     let is_rpc = path.starts_with("/apsara/route/")
@@ -498,7 +494,26 @@ async fn oss_request(
         host: host.to_owned(),
         request_id: request_id.to_owned(),
     };
-    shared.oss.handle(oss_request, body).await
+    let is_complete = oss_request.method == Method::POST
+        && oss_request.query.iter().any(|(k, _)| k == "uploadId")
+        && oss_request.bucket.is_some();
+    let response = shared.oss.handle(oss_request, body).await;
+    if is_complete && response.status().is_success() {
+        let mut faults = lock(&shared.faults);
+        if faults.lose_complete_answers > 0 {
+            faults.lose_complete_answers -= 1;
+            return cut_connection();
+        }
+    }
+    response
+}
+
+/// A response whose body fails at once: the client sees the connection cut mid-answer.
+fn cut_connection() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("sandbox fault: dropped connection"))
+    });
+    Response::new(Body::from_stream(stream))
 }
 
 #[cfg(test)]
