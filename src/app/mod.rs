@@ -373,3 +373,76 @@ impl eframe::App for ImageDeskApp {
         self.show(ui);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(id: &str, name: &str, status: &str, size: u64) -> ecs::Image {
+        ecs::Image {
+            image_id: id.into(),
+            image_name: name.into(),
+            status: status.into(),
+            size,
+            ..Default::default()
+        }
+    }
+
+    fn state() -> InventoryState {
+        InventoryState {
+            rows: vec![
+                image("m-3", "web-base", "Available", 40),
+                image("m-1", "中文镜像-centos", "Creating", 20),
+                image("m-2", "Db-MySQL", "CreateFailed", 80),
+                image("m-4", "web-nginx", "Available", 20),
+            ],
+            ..Default::default()
+        }
+    }
+
+    fn ids(state: &InventoryState) -> Vec<&str> {
+        state.visible_rows().into_iter().map(|i| state.rows[i].image_id.as_str()).collect()
+    }
+
+    #[test]
+    fn default_sort_is_by_name_case_insensitive() {
+        assert_eq!(ids(&state()), ["m-2", "m-3", "m-4", "m-1"]);
+    }
+
+    #[test]
+    fn search_matches_name_or_id_case_insensitively() {
+        let mut s = state();
+        s.search = " WEB ".into();
+        assert_eq!(ids(&s), ["m-3", "m-4"]);
+        s.search = "中文".into();
+        assert_eq!(ids(&s), ["m-1"]);
+        s.search = "M-2".into();
+        assert_eq!(ids(&s), ["m-2"]);
+        s.search = "nothing".into();
+        assert!(ids(&s).is_empty());
+    }
+
+    #[test]
+    fn status_filter_and_sort_compose() {
+        let mut s = state();
+        s.status_filter = Some(ImageStatus::Available);
+        s.toggle_sort(SortColumn::Size);
+        assert_eq!(ids(&s), ["m-4", "m-3"]);
+        s.toggle_sort(SortColumn::Size);
+        assert!(!s.ascending);
+        assert_eq!(ids(&s), ["m-3", "m-4"]);
+        s.status_filter = None;
+        assert_eq!(ids(&s), ["m-2", "m-3", "m-4", "m-1"], "ties broken by ID, reversed with the rest");
+    }
+
+    #[test]
+    fn an_error_keeps_the_old_rows_as_stale() {
+        let mut s = state();
+        s.selected = Some("m-2".into());
+        s.apply(Event::Error("boom".into()));
+        assert!(s.stale && s.error.is_some() && s.rows.len() == 4);
+        s.apply(Event::Images(vec![image("m-9", "new", "Available", 1)]));
+        assert!(!s.stale && s.error.is_none() && s.loaded);
+        assert_eq!(s.selected, None, "a vanished selection is dropped");
+    }
+}
