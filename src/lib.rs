@@ -5,8 +5,9 @@
 //! 2. [`client`] — HTTP transport: endpoints, retries, idempotency tokens, paging;
 //! 3. sandbox — local emulator of the APIs (later issue);
 //! 4. jobs — upload/import/monitor pipelines (later issue);
-//! 5. app — the egui UI (later issue).
+//! 5. [`app`] — the egui desktop UI and its background worker.
 
+pub mod app;
 pub mod client;
 pub mod jobs;
 pub mod protocol;

@@ -1,10 +1,12 @@
-//! ImageDesk entry point. Until the desktop UI lands this is a small command-line front end to
-//! the client: with no account configured it works against the built-in sandbox.
+//! ImageDesk entry point. With no arguments it opens the desktop window; the subcommands are a
+//! small command-line front end to the client. With no account configured both work against the
+//! built-in sandbox.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use imagedesk::app::worker::{Backend, sandbox_data_dir};
+use imagedesk::app::{ImageDeskApp, install_fonts};
 use imagedesk::client::{Client, ClientError, Profile, StaticCredentials};
 use imagedesk::protocol::ops::ecs::{DescribeImages, DescribeRegions, ImageOwnerAlias, ImageStatus};
 use imagedesk::protocol::sign::vectors;
@@ -15,7 +17,8 @@ const USAGE: &str = "\
 usage: imagedesk [COMMAND]
 
 commands:
-  (none)           signing self-check, then the custom images of cn-hangzhou
+  (none)           open the desktop window
+  check            signing self-check, then the custom images of cn-hangzhou
   images REGION    every custom image in REGION (all statuses, all pages)
   regions          ECS DescribeRegions
   vectors          recompute every published signing vector and compare
@@ -35,7 +38,8 @@ enum Command {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        None => {
+        None => run_gui(),
+        Some("check") => {
             println!(
                 "ImageDesk {} — administer custom images on Alibaba Cloud (ECS, ENS, E-HPC Instant, Apsara Stack).",
                 env!("CARGO_PKG_VERSION")
@@ -66,6 +70,42 @@ fn main() -> ExitCode {
         Some(other) => {
             eprintln!("imagedesk: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+fn run_gui() -> ExitCode {
+    let backend = match credential_from_env() {
+        Ok(Some(credential)) => Backend::Account {
+            credential,
+            endpoint: std::env::var("IMAGEDESK_ENDPOINT").ok().filter(|e| !e.is_empty()),
+        },
+        Ok(None) => Backend::default_sandbox(),
+        Err(message) => {
+            eprintln!("imagedesk: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let options = eframe::NativeOptions {
+        viewport: eframe::egui::ViewportBuilder::default()
+            .with_title("ImageDesk")
+            .with_inner_size([1180.0, 720.0])
+            .with_min_inner_size([640.0, 360.0]),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "ImageDesk",
+        options,
+        Box::new(move |cc| {
+            install_fonts(&cc.egui_ctx);
+            Ok(Box::new(ImageDeskApp::new(backend)))
+        }),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("imagedesk: cannot open the window: {e}");
+            ExitCode::FAILURE
         }
     }
 }
@@ -108,14 +148,6 @@ fn credential_from_env() -> Result<Option<Credential>, String> {
         credential = credential.with_security_token(token);
     }
     Ok(Some(credential))
-}
-
-fn sandbox_data_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("imagedesk").join("sandbox")
 }
 
 fn run(command: Command) -> ExitCode {
