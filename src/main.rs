@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use imagedesk::app::worker::{Backend, sandbox_data_dir};
+use imagedesk::app::worker::Backend;
 use imagedesk::app::{ImageDeskApp, install_fonts};
 use imagedesk::client::{Client, ClientError, Profile, StaticCredentials};
 use imagedesk::protocol::ops::ecs::{DescribeImages, DescribeRegions, ImageOwnerAlias, ImageStatus};
@@ -184,7 +184,7 @@ fn run(command: Command) -> ExitCode {
                 credential
             }
             None => {
-                let dir = sandbox_data_dir();
+                let dir = imagedesk::sandbox::default_data_dir();
                 let mut config = SandboxConfig::new(&dir);
                 config.port = 0;
                 let running = Sandbox::start(config).await.map_err(|e| e.to_string())?;

@@ -2,7 +2,6 @@
 //! in-process sandbox when no account is configured). The UI talks to it only through bounded
 //! channels, so no network or disk I/O ever happens on the UI thread.
 
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use eframe::egui;
@@ -59,21 +58,12 @@ impl std::fmt::Debug for Backend {
 impl Backend {
     /// The sandbox backend on its default data dir (`$XDG_DATA_HOME/imagedesk/sandbox`).
     pub fn default_sandbox() -> Self {
-        Self::Sandbox(SandboxConfig::new(sandbox_data_dir()))
+        Self::Sandbox(SandboxConfig::new(crate::sandbox::default_data_dir()))
     }
 
     pub fn is_sandbox(&self) -> bool {
         matches!(self, Self::Sandbox(_))
     }
-}
-
-/// `$XDG_DATA_HOME/imagedesk/sandbox`, else `~/.local/share/imagedesk/sandbox`.
-pub fn sandbox_data_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("imagedesk").join("sandbox")
 }
 
 /// The UI's handle on the worker thread. Dropping it closes the command channel; the worker then

@@ -26,16 +26,8 @@ usage: imagedesk-sandbox [options]
   --max-skew-secs S         accepted clock skew (default 900)
 ";
 
-fn default_data_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("imagedesk").join("sandbox")
-}
-
 fn parse_args(args: &[String]) -> Result<SandboxConfig, String> {
-    let mut config = SandboxConfig::new(default_data_dir());
+    let mut config = SandboxConfig::new(imagedesk::sandbox::default_data_dir());
     config.port = 8787;
     let mut keys = Vec::new();
     let mut iter = args.iter();

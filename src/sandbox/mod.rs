@@ -131,6 +131,16 @@ pub enum SandboxError {
     Bind { port: u16, source: std::io::Error },
 }
 
+/// Where the sandbox keeps its state unless told otherwise (shared by the app, the CLI and
+/// `imagedesk-sandbox`): `$XDG_DATA_HOME/imagedesk/sandbox`, else `~/.local/share/imagedesk/sandbox`.
+pub fn default_data_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("imagedesk").join("sandbox")
+}
+
 /// Write a file atomically (temp file + rename), so a crash never leaves half a state file.
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), SandboxError> {
     let io = |source| SandboxError::Io { path: path.to_owned(), source };

@@ -614,12 +614,7 @@ impl OssStore {
             let _ = std::fs::remove_file(&temp);
             return Err(e);
         }
-        let mut response = StatusCode::OK.into_response();
-        let headers = response.headers_mut();
-        set_header(headers, "etag", &format!("\"{}\"", meta.etag));
-        set_header(headers, "x-oss-hash-crc64ecma", &meta.crc64.to_string());
-        set_header(headers, "content-md5", &BASE64.encode(received.md5));
-        Ok(response)
+        Ok(stored_response(&meta.etag, meta.crc64, &received.md5))
     }
 
     /// Move a received body into place as an object and record its metadata.
@@ -870,12 +865,7 @@ impl OssStore {
             let _ = std::fs::remove_file(&temp);
             return Err(e);
         }
-        let mut response = StatusCode::OK.into_response();
-        let headers = response.headers_mut();
-        set_header(headers, "etag", &format!("\"{}\"", part.etag));
-        set_header(headers, "x-oss-hash-crc64ecma", &part.crc64.to_string());
-        set_header(headers, "content-md5", &BASE64.encode(received.md5));
-        Ok(response)
+        Ok(stored_response(&part.etag, part.crc64, &received.md5))
     }
 
     fn commit_part(
@@ -1373,6 +1363,16 @@ fn file_body(file: ObjectData, len: u64) -> Body {
         })
     });
     Body::from_stream(stream)
+}
+
+/// The answer to PutObject and UploadPart: ETag, CRC-64 and the MD5 of what was stored.
+fn stored_response(etag: &str, crc64: u64, md5: &[u8]) -> Response {
+    let mut response = StatusCode::OK.into_response();
+    let headers = response.headers_mut();
+    set_header(headers, "etag", &format!("\"{etag}\""));
+    set_header(headers, "x-oss-hash-crc64ecma", &crc64.to_string());
+    set_header(headers, "content-md5", &BASE64.encode(md5));
+    response
 }
 
 /// Make `target` a directory of the parts in order (`seg-00001`, …): hard links where the

@@ -110,30 +110,11 @@ mod tests {
     }
 
     fn r1() -> Vec<(&'static str, &'static str)> {
-        vec![
-            ("AccessKeyId", "testid"),
-            ("Action", "DescribeRegions"),
-            ("Format", "XML"),
-            ("SignatureMethod", "HMAC-SHA1"),
-            ("SignatureNonce", "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf"),
-            ("SignatureVersion", "1.0"),
-            ("Timestamp", "2016-02-23T12:46:24Z"),
-            ("Version", "2014-05-26"),
-        ]
+        super::super::vectors::R1.to_vec()
     }
 
     fn r2() -> Vec<(&'static str, &'static str)> {
-        vec![
-            ("AccessKeyId", "testid"),
-            ("Action", "DescribeDedicatedHosts"),
-            ("Format", "JSON"),
-            ("RegionId", "cn-beijing"),
-            ("SignatureMethod", "HMAC-SHA1"),
-            ("SignatureNonce", "edb2b34af0af9a6d14deaf7c1a5315eb"),
-            ("SignatureVersion", "1.0"),
-            ("Timestamp", "2023-03-13T08:34:30Z"),
-            ("Version", "2014-05-26"),
-        ]
+        super::super::vectors::R2.to_vec()
     }
 
     fn r4() -> Vec<(&'static str, &'static str)> {

@@ -24,29 +24,33 @@ fn pairs(list: &[(&'static str, &'static str)]) -> Vec<(String, String)> {
     list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
+/// R1: the classic ECS doc example (AccessKeyId `testid`, secret `testsecret`).
+pub(crate) const R1: [(&str, &str); 8] = [
+    ("AccessKeyId", "testid"),
+    ("Action", "DescribeRegions"),
+    ("Format", "XML"),
+    ("SignatureMethod", "HMAC-SHA1"),
+    ("SignatureNonce", "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf"),
+    ("SignatureVersion", "1.0"),
+    ("Timestamp", "2016-02-23T12:46:24Z"),
+    ("Version", "2014-05-26"),
+];
+
+/// R2: the current "V2 signature for RPC APIs" doc example.
+pub(crate) const R2: [(&str, &str); 9] = [
+    ("AccessKeyId", "testid"),
+    ("Action", "DescribeDedicatedHosts"),
+    ("Format", "JSON"),
+    ("RegionId", "cn-beijing"),
+    ("SignatureMethod", "HMAC-SHA1"),
+    ("SignatureNonce", "edb2b34af0af9a6d14deaf7c1a5315eb"),
+    ("SignatureVersion", "1.0"),
+    ("Timestamp", "2023-03-13T08:34:30Z"),
+    ("Version", "2014-05-26"),
+];
+
 pub fn published() -> Vec<VectorCheck> {
     let test_secret = Secret::new("testsecret");
-    let r1 = [
-        ("AccessKeyId", "testid"),
-        ("Action", "DescribeRegions"),
-        ("Format", "XML"),
-        ("SignatureMethod", "HMAC-SHA1"),
-        ("SignatureNonce", "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf"),
-        ("SignatureVersion", "1.0"),
-        ("Timestamp", "2016-02-23T12:46:24Z"),
-        ("Version", "2014-05-26"),
-    ];
-    let r2 = [
-        ("AccessKeyId", "testid"),
-        ("Action", "DescribeDedicatedHosts"),
-        ("Format", "JSON"),
-        ("RegionId", "cn-beijing"),
-        ("SignatureMethod", "HMAC-SHA1"),
-        ("SignatureNonce", "edb2b34af0af9a6d14deaf7c1a5315eb"),
-        ("SignatureVersion", "1.0"),
-        ("Timestamp", "2023-03-13T08:34:30Z"),
-        ("Version", "2014-05-26"),
-    ];
     let v3_headers = pairs(&[
         ("host", "ecs.cn-shanghai.aliyuncs.com"),
         ("x-acs-action", "RunInstances"),
@@ -103,13 +107,13 @@ pub fn published() -> Vec<VectorCheck> {
             name: "R1",
             source: "RPC HMAC-SHA1, classic ECS doc example (GET DescribeRegions)",
             expected: "OLeaidS1JvxuMvnyHOwuJ+uX5qY=",
-            computed: rpc::sign("GET", r1, &test_secret).signature,
+            computed: rpc::sign("GET", R1, &test_secret).signature,
         },
         VectorCheck {
             name: "R2",
             source: "RPC HMAC-SHA1, current V2 signature doc (GET DescribeDedicatedHosts)",
             expected: "9NaGiOspFP5UPcwX8Iwt2YJXXuk=",
-            computed: rpc::sign("GET", r2, &test_secret).signature,
+            computed: rpc::sign("GET", R2, &test_secret).signature,
         },
         VectorCheck {
             name: "V3",
