@@ -5,8 +5,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use imagedesk::app::worker::Backend;
-use imagedesk::app::{ImageDeskApp, install_fonts};
+use imagedesk::app::worker::{Backend, WorkerOptions};
+use imagedesk::app::{ImageDeskApp, ProfileEntry, install_fonts, load_prefs};
 use imagedesk::client::{Client, ClientError, Profile, StaticCredentials};
 use imagedesk::protocol::ops::ecs::{DescribeImages, DescribeRegions, ImageOwnerAlias, ImageStatus};
 use imagedesk::protocol::sign::vectors;
@@ -75,21 +75,34 @@ fn main() -> ExitCode {
 }
 
 fn run_gui() -> ExitCode {
-    let backend = match credential_from_env() {
-        Ok(Some(credential)) => Backend::Account {
-            credential,
-            endpoint: std::env::var("IMAGEDESK_ENDPOINT").ok().filter(|e| !e.is_empty()),
-        },
-        Ok(None) => Backend::default_sandbox(),
+    let mut profiles = Vec::new();
+    match credential_from_env() {
+        Ok(Some(credential)) => profiles.push(ProfileEntry {
+            name: String::new(),
+            backend: Backend::Account {
+                credential,
+                endpoint: std::env::var("IMAGEDESK_ENDPOINT").ok().filter(|e| !e.is_empty()),
+            },
+        }),
+        Ok(None) => {}
         Err(message) => {
             eprintln!("imagedesk: {message}");
             return ExitCode::from(2);
         }
+    }
+    // The sandbox is always offered; an external one (the `imagedesk-sandbox` binary) if named.
+    let sandbox = match std::env::var("IMAGEDESK_SANDBOX_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) => Backend::SandboxAt(url),
+        None => Backend::default_sandbox(),
     };
+    profiles.push(ProfileEntry { name: String::new(), backend: sandbox });
+    // Cold-start measurement (benches/desktop.rs): report the first painted frame, then quit.
+    let exit_after_first_frame = std::env::var_os("IMAGEDESK_EXIT_AFTER_FIRST_FRAME").is_some();
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
             .with_title("ImageDesk")
-            .with_inner_size([1180.0, 720.0])
+            .with_app_id("imagedesk")
+            .with_inner_size([1280.0, 760.0])
             .with_min_inner_size([640.0, 360.0]),
         ..Default::default()
     };
@@ -98,7 +111,12 @@ fn run_gui() -> ExitCode {
         options,
         Box::new(move |cc| {
             install_fonts(&cc.egui_ctx);
-            Ok(Box::new(ImageDeskApp::new(backend)))
+            let prefs = load_prefs(cc.storage);
+            let app = ImageDeskApp::with_profiles(profiles, prefs, WorkerOptions::default());
+            if exit_after_first_frame {
+                return Ok(Box::new(FirstFrameProbe { app, frames: 0 }));
+            }
+            Ok(Box::new(app))
         }),
     );
     match result {
@@ -107,6 +125,29 @@ fn run_gui() -> ExitCode {
             eprintln!("imagedesk: cannot open the window: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Wraps the app to print `first-frame` once a frame has been painted, then close the window.
+struct FirstFrameProbe {
+    app: ImageDeskApp,
+    frames: u32,
+}
+
+impl eframe::App for FirstFrameProbe {
+    fn logic(&mut self, ctx: &eframe::egui::Context, frame: &mut eframe::Frame) {
+        // The second pass starts after the first frame was presented.
+        if self.frames == 1 {
+            println!("first-frame");
+            ctx.send_viewport_cmd(eframe::egui::ViewportCommand::Close);
+        }
+        self.frames += 1;
+        self.app.logic(ctx, frame);
+        ctx.request_repaint();
+    }
+
+    fn ui(&mut self, ui: &mut eframe::egui::Ui, frame: &mut eframe::Frame) {
+        self.app.ui(ui, frame);
     }
 }
 

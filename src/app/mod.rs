@@ -1,153 +1,67 @@
 //! Layer 5: the egui desktop UI. UI state only lives here; every request runs on the
-//! [`worker::Worker`] thread, and its answers arrive as [`worker::Event`]s drained once per frame.
+//! [`worker::Worker`] thread, and its answers arrive as [`worker::Event`]s drained once per frame
+//! in [`ImageDeskApp::logic_pass`]. Drawing ([`ImageDeskApp::show`]) never does I/O.
 
 pub mod fonts;
+pub mod i18n;
+pub mod inventory;
+pub mod model;
+pub mod monitor;
+pub mod palette;
+pub mod prefs;
 pub mod worker;
 
-use std::cmp::Ordering;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-use eframe::egui::{self, Color32, RichText};
+use eframe::egui::{self, Color32, Key, KeyboardShortcut, Modifiers, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::protocol::ops::ecs::{self, ImageStatus};
-use worker::{Backend, Command, Event, INVENTORY_REGION, Worker};
-
 pub use fonts::install_fonts;
+use i18n::{Lang, fill};
+use inventory::{InventoryState, SortColumn};
+use model::{ImageRow, Owner, Product, RowKey, Source, Status};
+use monitor::{JobBoard, JobState, Notice, human_duration};
+use palette::{Action, ActionContext, PaletteState};
+use prefs::{PREFS_KEY, Prefs};
+use worker::{Backend, Command, Event, Failure, RegionChoice, TaskInfo, Worker, WorkerOptions};
 
-/// Table columns, in display order; also the sort keys.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum SortColumn {
-    #[default]
-    Name,
-    Id,
-    Status,
-    Progress,
-    Size,
-    Platform,
-    Created,
-}
-
-impl SortColumn {
-    pub const ALL: [SortColumn; 7] =
-        [Self::Name, Self::Id, Self::Status, Self::Progress, Self::Size, Self::Platform, Self::Created];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::Name => "Name",
-            Self::Id => "ID",
-            Self::Status => "Status",
-            Self::Progress => "Progress",
-            Self::Size => "Size",
-            Self::Platform => "Platform",
-            Self::Created => "Created",
-        }
-    }
-
-    fn compare(self, a: &ecs::Image, b: &ecs::Image) -> Ordering {
-        match self {
-            Self::Name => a.image_name.to_lowercase().cmp(&b.image_name.to_lowercase()),
-            Self::Id => a.image_id.cmp(&b.image_id),
-            Self::Status => a.status.cmp(&b.status),
-            Self::Progress => a.progress_percent().cmp(&b.progress_percent()),
-            Self::Size => a.size.cmp(&b.size),
-            Self::Platform => a.platform.cmp(&b.platform),
-            Self::Created => a.creation_time.cmp(&b.creation_time),
-        }
-    }
-}
-
-/// Everything the inventory view shows; no handles, no I/O, so it is testable on its own.
+/// A profile the switcher offers (real, keychain-backed profiles come with the profile manager).
 #[derive(Clone, Debug)]
-pub struct InventoryState {
-    pub rows: Vec<ecs::Image>,
-    /// Case-insensitive substring of the name or the ID.
-    pub search: String,
-    /// `None` = every status.
-    pub status_filter: Option<ImageStatus>,
-    pub sort: SortColumn,
-    pub ascending: bool,
-    /// The selected image's ID (survives refreshes and re-sorting).
-    pub selected: Option<String>,
-    /// A refresh is in flight.
-    pub loading: bool,
-    /// The last refresh failed.
-    pub error: Option<String>,
-    /// `rows` are from an earlier refresh (the latest one failed or is still running).
-    pub stale: bool,
-    /// At least one refresh has completed.
-    pub loaded: bool,
+pub struct ProfileEntry {
+    pub name: String,
+    pub backend: Backend,
 }
 
-impl Default for InventoryState {
-    fn default() -> Self {
-        Self {
-            rows: Vec::new(),
-            search: String::new(),
-            status_filter: None,
-            sort: SortColumn::Name,
-            ascending: true,
-            selected: None,
-            loading: false,
-            error: None,
-            stale: false,
-            loaded: false,
-        }
-    }
+/// Tasks of the selected image, as far as known.
+#[derive(Clone, Debug)]
+enum TaskView {
+    Loading,
+    Loaded(Vec<TaskInfo>),
+    Failed(Failure),
 }
 
-impl InventoryState {
-    /// Indices into `rows` that pass the search and status filter, in display order.
-    pub fn visible_rows(&self) -> Vec<usize> {
-        let needle = self.search.trim().to_lowercase();
-        let mut visible: Vec<usize> = self
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(_, image)| {
-                needle.is_empty()
-                    || image.image_name.to_lowercase().contains(&needle)
-                    || image.image_id.to_lowercase().contains(&needle)
-            })
-            .filter(|(_, image)| self.status_filter.as_ref().is_none_or(|status| image.status() == *status))
-            .map(|(index, _)| index)
-            .collect();
-        visible.sort_by(|&a, &b| {
-            let (a, b) = (&self.rows[a], &self.rows[b]);
-            let order = self.sort.compare(a, b).then_with(|| a.image_id.cmp(&b.image_id));
-            if self.ascending { order } else { order.reverse() }
-        });
-        visible
-    }
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ToastKind {
+    Info,
+    Success,
+    Error,
+}
 
-    /// Click on a column header: sort by it, or flip the direction if it already is the key.
-    pub fn toggle_sort(&mut self, column: SortColumn) {
-        if self.sort == column {
-            self.ascending = !self.ascending;
-        } else {
-            self.sort = column;
-            self.ascending = true;
-        }
-    }
+/// A transient notification in the window's corner.
+#[derive(Clone, Debug)]
+pub struct Toast {
+    kind: ToastKind,
+    pub title: String,
+    pub body: String,
+    /// `ctx` time when first shown.
+    shown_at: Option<f64>,
+}
 
-    pub fn apply(&mut self, event: Event) {
-        match event {
-            Event::Images(images) => {
-                self.rows = images;
-                self.loading = false;
-                self.error = None;
-                self.stale = false;
-                self.loaded = true;
-                if let Some(id) = &self.selected
-                    && !self.rows.iter().any(|image| &image.image_id == id)
-                {
-                    self.selected = None;
-                }
-            }
-            Event::Error(message) => {
-                self.loading = false;
-                self.error = Some(message);
-                self.stale = !self.rows.is_empty();
-            }
+impl Toast {
+    fn lifetime(&self) -> f64 {
+        match self.kind {
+            ToastKind::Error => 20.0,
+            _ => 8.0,
         }
     }
 }
@@ -155,148 +69,627 @@ impl InventoryState {
 /// The desktop app: UI state plus the handle on the worker.
 #[derive(Debug)]
 pub struct ImageDeskApp {
+    pub lang: Lang,
+    /// The language was chosen explicitly (else it follows the OS locale).
+    lang_chosen: bool,
     pub inventory: InventoryState,
-    sandbox: bool,
+    pub jobs: JobBoard,
+    pub toasts: Vec<Toast>,
+    pub palette: PaletteState,
+    pub show_jobs: bool,
+    pub detail_open: bool,
+    profiles: Vec<ProfileEntry>,
+    profile: usize,
+    /// Regions from DescribeRegions (empty until they arrive).
+    region_choices: Vec<RegionChoice>,
+    regions_error: Option<Failure>,
+    /// The regions the inventory shows.
+    pub regions: Vec<String>,
+    tasks: HashMap<RowKey, TaskView>,
     worker: Option<Worker>,
+    worker_error: Option<String>,
+    options: WorkerOptions,
+    /// Origin of the job board's clock.
+    started: std::time::Instant,
+    started_wall: chrono::DateTime<chrono::Local>,
+    focus_search: bool,
+    scroll_to_selection: bool,
 }
 
 impl ImageDeskApp {
-    /// Start the worker on `backend` and ask for the first listing.
+    /// One profile on `backend`, default preferences.
     pub fn new(backend: Backend) -> Self {
-        let sandbox = backend.is_sandbox();
-        let mut inventory = InventoryState::default();
-        let worker = match Worker::spawn(backend) {
-            Ok(worker) => Some(worker),
-            Err(e) => {
-                inventory.error = Some(format!("cannot start the background worker: {e}"));
-                None
-            }
-        };
-        let mut app = Self { inventory, sandbox, worker };
-        app.refresh();
+        Self::with_profiles(
+            vec![ProfileEntry { name: String::new(), backend }],
+            Prefs::default(),
+            WorkerOptions::default(),
+        )
+    }
+
+    /// The app on `profiles[prefs.profile]`, starting its worker and the first listing.
+    pub fn with_profiles(profiles: Vec<ProfileEntry>, prefs: Prefs, options: WorkerOptions) -> Self {
+        let mut app = Self::detached(prefs);
+        app.profile = app.profile.min(profiles.len().saturating_sub(1));
+        app.profiles = profiles;
+        app.options = options;
+        app.connect();
         app
     }
 
-    /// Whether the app works against the built-in sandbox.
-    pub fn is_sandbox(&self) -> bool {
-        self.sandbox
+    /// The app without a worker (benchmarks and layout tests feed it rows directly).
+    pub fn detached(prefs: Prefs) -> Self {
+        let mut inventory = InventoryState::default();
+        inventory.filters = prefs.filters.clone();
+        inventory.sort = prefs.sort;
+        inventory.ascending = prefs.ascending;
+        Self {
+            lang: prefs.lang.unwrap_or_else(Lang::from_os),
+            lang_chosen: prefs.lang.is_some(),
+            inventory,
+            jobs: JobBoard::default(),
+            toasts: Vec::new(),
+            palette: PaletteState::default(),
+            show_jobs: prefs.show_jobs,
+            detail_open: false,
+            profiles: Vec::new(),
+            profile: prefs.profile,
+            region_choices: Vec::new(),
+            regions_error: None,
+            regions: if prefs.regions.is_empty() { Prefs::default().regions } else { prefs.regions },
+            tasks: HashMap::new(),
+            worker: None,
+            worker_error: None,
+            options: WorkerOptions::default(),
+            started: std::time::Instant::now(),
+            started_wall: chrono::Local::now(),
+            focus_search: false,
+            scroll_to_selection: false,
+        }
     }
 
+    /// The preferences to persist.
+    pub fn prefs(&self) -> Prefs {
+        Prefs {
+            lang: self.lang_chosen.then_some(self.lang),
+            regions: self.regions.clone(),
+            filters: self.inventory.filters.clone(),
+            sort: self.inventory.sort,
+            ascending: self.inventory.ascending,
+            show_jobs: self.show_jobs,
+            profile: self.profile,
+        }
+    }
+
+    /// Whether the current profile is a sandbox.
+    pub fn is_sandbox(&self) -> bool {
+        self.profiles.get(self.profile).is_some_and(|p| p.backend.is_sandbox())
+    }
+
+    fn strings(&self) -> &'static i18n::Strings {
+        self.lang.strings()
+    }
+
+    pub fn set_language(&mut self, lang: Lang) {
+        self.lang = lang;
+        self.lang_chosen = true;
+    }
+
+    /// (Re)start the worker on the current profile and load everything.
+    fn connect(&mut self) {
+        self.worker = None; // joins the previous worker first
+        let mut fresh = InventoryState::default();
+        fresh.filters = self.inventory.filters.clone();
+        fresh.sort = self.inventory.sort;
+        fresh.ascending = self.inventory.ascending;
+        self.inventory = fresh;
+        self.jobs = JobBoard::default();
+        self.tasks.clear();
+        self.region_choices.clear();
+        self.regions_error = None;
+        self.worker_error = None;
+        let Some(entry) = self.profiles.get(self.profile) else { return };
+        match Worker::spawn(entry.backend.clone(), self.options) {
+            Ok(worker) => {
+                self.worker = Some(worker);
+                self.send(Command::LoadRegions);
+                self.refresh();
+            }
+            Err(e) => self.worker_error = Some(e.to_string()),
+        }
+    }
+
+    fn switch_profile(&mut self, index: usize) {
+        if index != self.profile && index < self.profiles.len() {
+            self.profile = index;
+            self.connect();
+        }
+    }
+
+    fn send(&mut self, command: Command) -> bool {
+        self.worker.as_ref().is_some_and(|w| w.send(command))
+    }
+
+    /// List every product in the chosen regions again; old rows stay, marked stale.
     pub fn refresh(&mut self) {
-        if self.inventory.loading {
+        let sources = worker::sources_for(&self.regions);
+        if self.send(Command::Refresh { regions: self.regions.clone() }) {
+            self.inventory.begin_refresh(&sources);
+        }
+    }
+
+    fn toggle_region(&mut self, region: &str) {
+        if let Some(position) = self.regions.iter().position(|r| r == region) {
+            if self.regions.len() > 1 {
+                self.regions.remove(position);
+            }
+        } else {
+            self.regions.push(region.to_owned());
+        }
+        self.refresh();
+    }
+
+    /// Sandbox: import the demo bucket's sample disk into the first chosen demo region.
+    pub fn demo_import(&mut self) {
+        let region = self
+            .regions
+            .iter()
+            .find(|r| matches!(r.as_str(), "cn-hangzhou" | "cn-beijing"))
+            .cloned()
+            .unwrap_or_else(|| worker::DEFAULT_REGION.to_owned());
+        self.send(Command::DemoImport { region });
+    }
+
+    fn now_secs(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    fn toast(&mut self, kind: ToastKind, title: String, body: String) {
+        self.toasts.push(Toast { kind, title, body, shown_at: None });
+        // Keep the corner readable.
+        if self.toasts.len() > 5 {
+            self.toasts.remove(0);
+        }
+    }
+
+    fn notice(&mut self, notice: Notice) {
+        let s = self.strings();
+        match notice {
+            Notice::Finished { name, id } => {
+                self.toast(ToastKind::Success, fill(s.toast_ready, &[&name, &id]), String::new())
+            }
+            Notice::Failed { name, id } => {
+                self.toast(
+                    ToastKind::Error,
+                    fill(s.toast_failed, &[&name, &id]),
+                    s.toast_failed_advice.to_owned(),
+                );
+            }
+        }
+    }
+
+    /// Fold rows just received into the Activity board; returns keys still in flight.
+    fn observe_rows<'a>(&mut self, rows: impl Iterator<Item = &'a ImageRow>) -> Vec<RowKey> {
+        let now = self.now_secs();
+        let running: HashSet<RowKey> =
+            self.jobs.jobs.iter().filter(|j| j.state == JobState::Running).map(|j| j.key.clone()).collect();
+        let mut notices = Vec::new();
+        let mut in_flight = Vec::new();
+        for row in rows {
+            if row.status.in_flight() || running.contains(&row.key()) {
+                if row.status.in_flight() {
+                    in_flight.push(row.key());
+                }
+                notices.extend(self.jobs.observe(row, now));
+            }
+        }
+        for notice in notices {
+            self.notice(notice);
+        }
+        in_flight
+    }
+
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::Listing { source, result } => {
+                let watch = match &result {
+                    Ok(rows) => self.observe_rows(rows.iter()),
+                    Err(_) => Vec::new(),
+                };
+                self.inventory.apply_listing(source, result);
+                if !watch.is_empty() {
+                    self.send(Command::Watch(watch));
+                }
+            }
+            Event::Polled { rows, gone } => {
+                let now = self.now_secs();
+                self.observe_rows(rows.iter());
+                for key in &gone {
+                    self.jobs.gone(key, now);
+                }
+                for row in &rows {
+                    // A task that settled may have changed state: look it up again when shown.
+                    if !row.status.in_flight() {
+                        self.tasks.remove(&row.key());
+                    }
+                }
+                self.inventory.apply_updates(rows, &gone);
+            }
+            Event::Started { key, name, task_id } => {
+                let s = self.strings();
+                self.toast(ToastKind::Info, fill(s.demo_started, &[&name, &task_id]), String::new());
+                self.jobs.started(key.clone(), name, task_id, self.now_secs());
+                self.send(Command::Watch(vec![key]));
+            }
+            Event::ActionFailed { action, failure } => {
+                let s = self.strings();
+                let body = format!("{}\n{}", failure.message, failure.advice(self.lang));
+                self.toast(ToastKind::Error, fill(s.toast_action_failed, &[&action]), body.trim().to_owned());
+            }
+            Event::Regions(Ok(mut regions)) => {
+                regions.sort_by(|a, b| a.id.cmp(&b.id));
+                self.region_choices = regions;
+                self.regions_error = None;
+            }
+            Event::Regions(Err(failure)) => self.regions_error = Some(failure),
+            Event::Tasks { key, result } => {
+                let view = match result {
+                    Ok(tasks) => TaskView::Loaded(tasks),
+                    Err(failure) => TaskView::Failed(failure),
+                };
+                self.tasks.insert(key, view);
+            }
+        }
+    }
+
+    /// Once per frame, before drawing: drain the worker's events and handle global shortcuts.
+    pub fn logic_pass(&mut self, ctx: &egui::Context) {
+        let mut events = Vec::new();
+        if let Some(worker) = &mut self.worker {
+            worker.set_context(ctx);
+            while let Some(event) = worker.try_recv() {
+                events.push(event);
+            }
+        }
+        for event in events {
+            self.apply(event);
+        }
+        self.keyboard(ctx);
+        // The detail pane asks for the selected image's tasks once.
+        if self.detail_open
+            && let Some(row) = self.inventory.selected_row()
+            && row.product == Product::Ecs
+            && !self.tasks.contains_key(&row.key())
+        {
+            let key = row.key();
+            if self.send(Command::LoadTasks(key.clone())) {
+                self.tasks.insert(key, TaskView::Loading);
+            }
+        }
+    }
+
+    fn keyboard(&mut self, ctx: &egui::Context) {
+        let command_k = KeyboardShortcut::new(Modifiers::COMMAND, Key::K);
+        let command_f = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+        let (palette, search, refresh, escape) = ctx.input_mut(|i| {
+            (
+                i.consume_shortcut(&command_k),
+                i.consume_shortcut(&command_f),
+                i.consume_key(Modifiers::NONE, Key::F5),
+                i.key_pressed(Key::Escape),
+            )
+        });
+        if palette {
+            if self.palette.open {
+                self.palette.open = false;
+            } else {
+                self.palette.open();
+            }
+        }
+        if search {
+            self.focus_search = true;
+        }
+        if refresh {
+            self.refresh();
+        }
+        if escape {
+            if self.palette.open {
+                self.palette.open = false;
+            } else if self.detail_open {
+                self.detail_open = false;
+            }
+        }
+        // Table navigation only when no text field has the keyboard.
+        let typing = ctx.memory(|m| m.focused().is_some());
+        if self.palette.open || typing {
             return;
         }
-        if let Some(worker) = &self.worker
-            && worker.send(Command::Refresh)
-        {
-            self.inventory.loading = true;
-            self.inventory.stale = !self.inventory.rows.is_empty();
+        let (down, up, enter) = ctx.input_mut(|i| {
+            (
+                i.consume_key(Modifiers::NONE, Key::ArrowDown),
+                i.consume_key(Modifiers::NONE, Key::ArrowUp),
+                i.consume_key(Modifiers::NONE, Key::Enter),
+            )
+        });
+        if down || up {
+            self.inventory.move_selection(if down { 1 } else { -1 });
+            self.scroll_to_selection = true;
+        }
+        if enter && self.inventory.selected.is_some() {
+            self.detail_open = true;
         }
     }
 
-    /// Apply every event the worker has sent since the last frame.
-    pub fn drain_events(&mut self, ctx: &egui::Context) {
-        let Some(worker) = &mut self.worker else { return };
-        worker.set_context(ctx);
-        while let Some(event) = worker.try_recv() {
-            self.inventory.apply(event);
+    fn run_action(&mut self, action: Action) {
+        match action {
+            Action::Refresh => self.refresh(),
+            Action::Search => self.focus_search = true,
+            Action::ClearFilters => self.inventory.filters = inventory::Filters::default(),
+            Action::ToggleJobs => self.show_jobs = !self.show_jobs,
+            Action::CloseDetails => self.detail_open = false,
+            Action::SetLanguage(lang) => self.set_language(lang),
+            Action::DemoImport => self.demo_import(),
+            Action::Sort(column) => self.inventory.toggle_sort(column),
+            Action::ToggleRegion(region) => self.toggle_region(&region),
+            Action::FilterStatus(status) => self.inventory.filters.status = status,
+            Action::FilterProduct(product) => self.inventory.filters.product = product,
+            Action::FilterOwner(owner) => self.inventory.filters.owner = owner,
         }
     }
 
-    /// The whole window's contents (also what the headless tests drive).
+    /// The whole window's contents.
     pub fn show(&mut self, ui: &mut egui::Ui) {
-        self.drain_events(&ui.ctx().clone());
+        self.inventory.update_view();
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
+        if self.show_jobs {
+            egui::Panel::bottom("activity")
+                .resizable(true)
+                .default_size(170.0)
+                .show(ui, |ui| self.activity(ui));
+        }
+        if self.detail_open && self.inventory.selected_row().is_some() {
+            egui::Panel::right("detail").resizable(true).default_size(380.0).show(ui, |ui| self.detail(ui));
+        }
         egui::CentralPanel::default().show(ui, |ui| self.inventory_view(ui));
+        self.palette_window(ui.ctx());
+        self.toasts_area(ui.ctx());
     }
 
     fn top_bar(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
+        let s = self.strings();
+        ui.horizontal_wrapped(|ui| {
             ui.heading("ImageDesk");
             ui.separator();
-            if self.sandbox {
-                ui.label(
-                    RichText::new("Sandbox (no account configured)").color(Color32::from_rgb(200, 120, 0)),
-                );
-            } else {
-                ui.label("Account from environment");
+            if self.profiles.len() > 1 {
+                let label = ui.label(s.profile);
+                let mut chosen = self.profile;
+                let names: Vec<String> = (0..self.profiles.len()).map(|i| self.profile_name(i)).collect();
+                egui::ComboBox::from_id_salt("profile")
+                    .selected_text(names.get(chosen).cloned().unwrap_or_default())
+                    .show_ui(ui, |ui| {
+                        for (index, name) in names.iter().enumerate() {
+                            ui.selectable_value(&mut chosen, index, name.as_str());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                self.switch_profile(chosen);
+            }
+            if self.is_sandbox() {
+                ui.label(RichText::new(s.sandbox_banner).color(Color32::from_rgb(200, 120, 0)));
+            } else if self.profiles.len() <= 1 {
+                ui.label(self.profile_name(self.profile));
             }
             ui.separator();
-            ui.label(format!("ECS · {INVENTORY_REGION}"));
-            ui.separator();
-            let refresh = ui.add_enabled(!self.inventory.loading, egui::Button::new("Refresh"));
-            if refresh.clicked() {
+            self.region_picker(ui);
+            let refresh = ui.add_enabled(!self.inventory.any_loading(), egui::Button::new(s.refresh));
+            if refresh.on_hover_text("F5").clicked() {
                 self.refresh();
             }
-            if self.inventory.loading {
+            if self.inventory.any_loading() {
                 ui.spinner();
-                ui.label("Loading…");
+                ui.label(s.loading);
+            }
+            ui.separator();
+            let jobs = fill(s.jobs_button, &[&self.jobs.running().to_string()]);
+            ui.toggle_value(&mut self.show_jobs, jobs);
+            if ui.button(s.palette_button).on_hover_text("Ctrl+K").clicked() {
+                self.palette.open();
+            }
+            ui.separator();
+            let label = ui.label("Language · 语言");
+            let mut lang = self.lang;
+            egui::ComboBox::from_id_salt("language")
+                .selected_text(lang.native_name())
+                .show_ui(ui, |ui| {
+                    for option in Lang::ALL {
+                        ui.selectable_value(&mut lang, option, option.native_name());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            if lang != self.lang {
+                self.set_language(lang);
+            }
+        });
+    }
+
+    fn profile_name(&self, index: usize) -> String {
+        let s = self.strings();
+        match self.profiles.get(index) {
+            Some(p) if !p.name.is_empty() => p.name.clone(),
+            Some(p) if p.backend.is_sandbox() => s.profile_sandbox.to_owned(),
+            _ => s.account_env.to_owned(),
+        }
+    }
+
+    fn region_picker(&mut self, ui: &mut egui::Ui) {
+        let s = self.strings();
+        let summary = match self.regions.as_slice() {
+            [one] => one.clone(),
+            many => fill(s.regions_selected, &[&many.len().to_string()]),
+        };
+        let mut toggled = None;
+        ui.menu_button(format!("{}: {summary}", s.regions), |ui| {
+            let mut choices: Vec<(String, String)> =
+                self.region_choices.iter().map(|r| (r.id.clone(), r.local_name.clone())).collect();
+            // Chosen regions are always listed, even before DescribeRegions answers.
+            for region in &self.regions {
+                if !choices.iter().any(|(id, _)| id == region) {
+                    choices.push((region.clone(), String::new()));
+                }
+            }
+            if self.region_choices.is_empty() && self.regions_error.is_none() {
+                ui.label(s.regions_loading);
+            }
+            if let Some(error) = &self.regions_error {
+                ui.colored_label(ui.visuals().error_fg_color, &error.message);
+            }
+            egui::ScrollArea::vertical().max_height(360.0).show(ui, |ui| {
+                for (id, local) in choices {
+                    let mut on = self.regions.contains(&id);
+                    if ui.checkbox(&mut on, format!("{id}  {local}")).changed() {
+                        toggled = Some(id);
+                    }
+                }
+            });
+        });
+        if let Some(region) = toggled {
+            self.toggle_region(&region);
+        }
+    }
+
+    fn filter_bar(&mut self, ui: &mut egui::Ui) {
+        let s = self.strings();
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label(s.search);
+            let search = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.inventory.filters.search)
+                        .hint_text(s.search_hint)
+                        .desired_width(220.0),
+                )
+                .labelled_by(label.id);
+            if std::mem::take(&mut self.focus_search) {
+                search.request_focus();
+            }
+            let filters = &mut self.inventory.filters;
+            combo(ui, "status_filter", s.status, s.all, &mut filters.status, &Status::ALL, |v| {
+                s.status_name(*v).to_owned()
+            });
+            combo(ui, "product_filter", s.product, s.all, &mut filters.product, &Product::ALL, |v| {
+                v.label().to_owned()
+            });
+            combo(ui, "owner_filter", s.owner, s.all, &mut filters.owner, &Owner::ALL, |v| {
+                s.owner_name(*v).to_owned()
+            });
+            let families = self.inventory.families().to_vec();
+            let filters = &mut self.inventory.filters;
+            combo(ui, "family_filter", s.family, s.all, &mut filters.family, &families, Clone::clone);
+            let tags = self.inventory.tags().to_vec();
+            let filters = &mut self.inventory.filters;
+            combo(ui, "tag_filter", s.tag, s.all, &mut filters.tag, &tags, Clone::clone);
+            if ui
+                .add_enabled(!self.inventory.filters.is_empty(), egui::Button::new(s.clear_filters))
+                .clicked()
+            {
+                self.inventory.filters = inventory::Filters::default();
             }
         });
     }
 
     fn inventory_view(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            let label = ui.label("Search");
-            ui.add(egui::TextEdit::singleline(&mut self.inventory.search).hint_text("name or ID"))
-                .labelled_by(label.id);
-            let status_label = ui.label("Status");
-            let current = self.inventory.status_filter.as_ref().map_or("All", ImageStatus::as_str).to_owned();
-            egui::ComboBox::from_id_salt("status_filter")
-                .selected_text(current)
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.inventory.status_filter, None, "All");
-                    for status in ImageStatus::all() {
-                        let text = status.as_str().to_owned();
-                        ui.selectable_value(&mut self.inventory.status_filter, Some(status), text);
-                    }
-                })
-                .response
-                .labelled_by(status_label.id);
-        });
-
-        if let Some(error) = self.inventory.error.clone() {
-            ui.horizontal(|ui| {
-                ui.colored_label(ui.visuals().error_fg_color, error);
-                if ui.button("Retry").clicked() {
-                    self.refresh();
-                }
-            });
-            if self.inventory.stale {
-                ui.label("Showing the last successful listing.");
-            }
+        let s = self.strings();
+        if let Some(error) = &self.worker_error {
+            ui.colored_label(ui.visuals().error_fg_color, fill(s.worker_failed, &[error]));
         }
-
-        let visible = self.inventory.visible_rows();
-        ui.label(format!("{} of {} images", visible.len(), self.inventory.rows.len()));
-        if self.inventory.rows.is_empty() {
-            if self.inventory.loaded {
-                ui.label("No custom images in this region.");
+        self.filter_bar(ui);
+        self.inventory.update_view();
+        self.errors(ui);
+        let total = self.inventory.rows().len();
+        let shown = self.inventory.view().len();
+        ui.horizontal(|ui| {
+            ui.label(fill(s.count, &[&shown.to_string(), &total.to_string()]));
+            if self.inventory.any_stale() {
+                ui.label(RichText::new(s.stale).italics().weak());
+            }
+        });
+        if total == 0 {
+            if self.inventory.loaded() {
+                ui.label(s.no_images);
             }
             return;
         }
-        self.table(ui, &visible);
+        if shown == 0 {
+            ui.label(s.no_match);
+            return;
+        }
+        self.table(ui);
     }
 
-    fn table(&mut self, ui: &mut egui::Ui, visible: &[usize]) {
-        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+    fn errors(&mut self, ui: &mut egui::Ui) {
+        let s = self.strings();
+        let errors: Vec<(Source, Failure)> =
+            self.inventory.errors().map(|(source, failure)| (source.clone(), failure.clone())).collect();
+        if errors.is_empty() {
+            return;
+        }
+        let mut retry = false;
+        egui::Frame::group(ui.style()).fill(ui.visuals().extreme_bg_color).show(ui, |ui| {
+            for (source, failure) in &errors {
+                let region = if source.region.is_empty() { "—" } else { source.region.as_str() };
+                ui.label(RichText::new(fill(s.source_error, &[source.product.label(), region])).strong());
+                ui.colored_label(ui.visuals().error_fg_color, &failure.message);
+            }
+            // Advice once per distinct failure kind.
+            let mut seen = BTreeSet::new();
+            for (_, failure) in &errors {
+                let advice = failure.advice(self.lang);
+                if !advice.is_empty() && seen.insert(advice.to_owned()) {
+                    ui.label(format!("{} {advice}", s.advice));
+                }
+            }
+            retry = ui.button(s.retry).clicked();
+        });
+        if retry {
+            self.refresh();
+        }
+    }
+
+    fn table(&mut self, ui: &mut egui::Ui) {
+        let s = self.strings();
+        let lang = self.lang;
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 8.0;
+        // Cell text must not take the click (text selection) from the row.
+        ui.style_mut().interaction.selectable_labels = false;
+        let scroll_to = std::mem::take(&mut self.scroll_to_selection)
+            .then(|| self.inventory.selected_position())
+            .flatten();
         let mut builder = TableBuilder::new(ui)
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .min_scrolled_height(0.0);
+        if let Some(position) = scroll_to {
+            builder = builder.scroll_to_row(position, None);
+        }
         for column in SortColumn::ALL {
             builder = builder.column(match column {
                 SortColumn::Name => Column::initial(220.0).at_least(80.0).clip(true),
-                SortColumn::Id => Column::initial(170.0).at_least(60.0).clip(true),
-                SortColumn::Progress => Column::initial(110.0).at_least(60.0),
-                SortColumn::Created => Column::remainder().at_least(80.0),
-                _ => Column::auto().at_least(50.0),
+                SortColumn::Id => Column::initial(150.0).at_least(60.0).clip(true),
+                SortColumn::Progress => Column::initial(100.0).at_least(60.0),
+                SortColumn::Os => Column::initial(140.0).at_least(50.0).clip(true),
+                SortColumn::Created => Column::remainder().at_least(110.0),
+                _ => Column::initial(90.0).at_least(40.0).clip(true),
             });
         }
+        let stale: Vec<Source> =
+            self.inventory.sources.iter().filter(|(_, st)| st.stale).map(|(src, _)| src.clone()).collect();
         let mut clicked_header = None;
         let mut clicked_row = None;
         let inventory = &self.inventory;
+        let view = inventory.view();
+        let rows = inventory.rows();
         builder
             .header(row_height, |mut header| {
                 for column in SortColumn::ALL {
@@ -306,143 +699,500 @@ impl ImageDeskApp {
                             (true, false) => " ▼",
                             (false, _) => "",
                         };
-                        if ui.button(format!("{}{arrow}", column.title())).clicked() {
+                        let title = format!("{}{arrow}", column_title(column, lang));
+                        if ui.add(egui::Button::new(RichText::new(title).strong()).frame(false)).clicked() {
                             clicked_header = Some(column);
                         }
                     });
                 }
             })
             .body(|body| {
-                body.rows(row_height, visible.len(), |mut row| {
-                    let image = &inventory.rows[visible[row.index()]];
-                    row.set_selected(inventory.selected.as_deref() == Some(image.image_id.as_str()));
+                body.rows(row_height, view.len(), |mut row| {
+                    let image = &rows[view[row.index()]];
+                    let is_stale = stale
+                        .iter()
+                        .any(|src| src.product == image.product && src.region == image.source_region);
+                    row.set_selected(inventory.selected.as_ref().is_some_and(|key| image.is_key(key)));
+                    let text = |text: &str| {
+                        let rich = RichText::new(text);
+                        if is_stale { rich.weak() } else { rich }
+                    };
                     row.col(|ui| {
-                        ui.label(&image.image_name);
+                        ui.label(text(&image.name));
                     });
                     row.col(|ui| {
-                        ui.monospace(&image.image_id);
+                        ui.label(text(&image.id).monospace());
                     });
                     row.col(|ui| {
-                        status_badge(ui, &image.status());
-                    });
-                    row.col(|ui| match (image.status(), image.progress_percent()) {
-                        (ImageStatus::Creating, Some(percent)) => {
-                            ui.add(egui::ProgressBar::new(f32::from(percent) / 100.0).show_percentage());
-                        }
-                        (_, Some(percent)) => {
-                            ui.label(format!("{percent}%"));
-                        }
-                        (_, None) => {}
+                        ui.label(text(image.product.label()));
                     });
                     row.col(|ui| {
-                        ui.label(format!("{} GiB", image.size));
+                        ui.label(text(&image.region));
                     });
                     row.col(|ui| {
-                        ui.label(&image.platform);
+                        status_badge(ui, image.status, s);
+                    });
+                    row.col(|ui| progress_cell(ui, image));
+                    row.col(|ui| {
+                        ui.label(text(&image.size_gib.map(|g| format!("{g} GiB")).unwrap_or_default()));
                     });
                     row.col(|ui| {
-                        ui.label(&image.creation_time);
+                        ui.label(text(&image.os));
+                    });
+                    row.col(|ui| {
+                        ui.label(text(&image.architecture));
+                    });
+                    row.col(|ui| {
+                        ui.label(text(&image.family));
+                    });
+                    row.col(|ui| {
+                        ui.label(text(&image.boot_mode));
+                    });
+                    row.col(|ui| {
+                        ui.label(text(&image.created));
                     });
                     if row.response().clicked() {
-                        clicked_row = Some(image.image_id.clone());
+                        clicked_row = Some(image.key());
                     }
                 });
             });
         if let Some(column) = clicked_header {
             self.inventory.toggle_sort(column);
         }
-        if let Some(id) = clicked_row {
-            self.inventory.selected = Some(id);
+        if let Some(key) = clicked_row {
+            self.inventory.selected = Some(key);
+            self.detail_open = true;
+        }
+    }
+
+    fn detail(&mut self, ui: &mut egui::Ui) {
+        let s = self.strings();
+        let lang = self.lang;
+        let Some(row) = self.inventory.selected_row().cloned() else { return };
+        let mut close = false;
+        ui.horizontal(|ui| {
+            ui.heading(s.details);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                close = ui.button(s.close).on_hover_text("Esc").clicked();
+            });
+        });
+        ui.separator();
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            ui.label(RichText::new(&row.name).heading());
+            status_badge(ui, row.status, s);
+            progress_cell(ui, &row);
+            egui::Grid::new("detail_grid").num_columns(2).striped(true).show(ui, |ui| {
+                let lines: [(&str, String); 10] = [
+                    (s.col_id, row.id.clone()),
+                    (s.product, row.product.label().to_owned()),
+                    (s.col_region, row.region.clone()),
+                    (s.status, format!("{} ({})", s.status_name(row.status), row.status_text)),
+                    (s.owner, s.owner_name(row.owner).to_owned()),
+                    (s.col_size, row.size_gib.map(|g| format!("{g} GiB")).unwrap_or_default()),
+                    (s.col_os, row.os.clone()),
+                    (s.col_arch, row.architecture.clone()),
+                    (s.family, row.family.clone()),
+                    (s.col_created, row.created.clone()),
+                ];
+                for (label, value) in lines {
+                    if !value.is_empty() {
+                        ui.label(label);
+                        ui.label(value);
+                        ui.end_row();
+                    }
+                }
+            });
+            let disks = row.disks();
+            if !disks.is_empty() {
+                ui.add_space(6.0);
+                ui.strong(s.disks);
+                egui::Grid::new("detail_disks").num_columns(4).striped(true).show(ui, |ui| {
+                    for disk in disks {
+                        for cell in disk {
+                            ui.label(cell);
+                        }
+                        ui.end_row();
+                    }
+                });
+            }
+            if !row.tags.is_empty() {
+                ui.add_space(6.0);
+                ui.strong(s.tags);
+                ui.horizontal_wrapped(|ui| {
+                    for (key, value) in &row.tags {
+                        ui.label(RichText::new(format!("{key}={value}")).monospace());
+                    }
+                });
+            }
+            if row.product == Product::Ecs {
+                ui.add_space(6.0);
+                ui.strong(s.task);
+                match self.tasks.get(&row.key()) {
+                    None | Some(TaskView::Loading) => {
+                        ui.label(s.tasks_loading);
+                    }
+                    Some(TaskView::Loaded(tasks)) if tasks.is_empty() => {
+                        ui.label(s.no_task);
+                    }
+                    Some(TaskView::Loaded(tasks)) => {
+                        for task in tasks {
+                            ui.label(format!(
+                                "{} · {} · {} · {} → {}",
+                                task.id, task.action, task.status, task.created, task.finished
+                            ));
+                        }
+                    }
+                    Some(TaskView::Failed(failure)) => {
+                        ui.colored_label(ui.visuals().error_fg_color, &failure.message);
+                    }
+                }
+            }
+            if let Some(job) = self.jobs.jobs.iter().find(|j| j.key == row.key()) {
+                ui.add_space(6.0);
+                timeline(ui, job, lang, self.started_wall);
+            }
+            ui.add_space(6.0);
+            egui::CollapsingHeader::new(s.all_fields).id_salt("all_fields").show(ui, |ui| {
+                egui::Grid::new("detail_fields").num_columns(2).striped(true).show(ui, |ui| {
+                    for (name, value) in row.fields() {
+                        ui.label(RichText::new(name).monospace());
+                        ui.label(value);
+                        ui.end_row();
+                    }
+                });
+            });
+        });
+        if close {
+            self.detail_open = false;
+        }
+    }
+
+    fn activity(&mut self, ui: &mut egui::Ui) {
+        let s = self.strings();
+        let lang = self.lang;
+        let now = self.now_secs();
+        let mut clear = false;
+        let mut demo = false;
+        let mut open = None;
+        ui.horizontal(|ui| {
+            ui.strong(s.jobs_title);
+            if self.is_sandbox() && ui.button(s.demo_import).clicked() {
+                demo = true;
+            }
+            if self.jobs.jobs.iter().any(|j| j.state != JobState::Running) && ui.button(s.job_clear).clicked()
+            {
+                clear = true;
+            }
+        });
+        if self.jobs.jobs.is_empty() {
+            ui.label(RichText::new(s.jobs_empty).weak());
+        }
+        egui::ScrollArea::vertical().auto_shrink([false, true]).show(ui, |ui| {
+            for job in self.jobs.jobs.iter().rev() {
+                ui.horizontal(|ui| {
+                    if ui.link(&job.name).clicked() {
+                        open = Some(job.key.clone());
+                    }
+                    ui.label(RichText::new(&job.key.id).monospace().weak());
+                    status_badge(ui, job.status, s);
+                    match job.state {
+                        JobState::Running => {
+                            ui.add(
+                                egui::ProgressBar::new(f32::from(job.progress) / 100.0)
+                                    .desired_width(160.0)
+                                    .show_percentage(),
+                            );
+                            if let Some(rate) = job.rate_per_min(now) {
+                                ui.label(fill(s.job_rate, &[&format!("{rate:.1}")]));
+                            }
+                            if let Some(eta) = job.eta(now) {
+                                ui.label(fill(s.job_eta, &[&human_duration(eta)]));
+                            }
+                        }
+                        JobState::Succeeded => {
+                            ui.label(s.job_done);
+                        }
+                        JobState::Failed => {
+                            ui.colored_label(Status::Failed.style().0, s.job_failed);
+                        }
+                    }
+                });
+                timeline(ui, job, lang, self.started_wall);
+                ui.separator();
+            }
+        });
+        if clear {
+            self.jobs.clear_finished();
+        }
+        if demo {
+            self.demo_import();
+        }
+        if let Some(key) = open {
+            self.inventory.selected = Some(key);
+            self.detail_open = true;
+            self.scroll_to_selection = true;
+        }
+    }
+
+    fn palette_window(&mut self, ctx: &egui::Context) {
+        if !self.palette.open {
+            return;
+        }
+        let s = self.strings();
+        let regions: Vec<(String, String)> =
+            self.region_choices.iter().map(|r| (r.id.clone(), r.local_name.clone())).collect();
+        let context = ActionContext { sandbox: self.is_sandbox(), lang: self.lang, regions: &regions };
+        let matches = self.palette.matching(&context);
+        let mut chosen = None;
+        let (down, up, enter) = ctx.input_mut(|i| {
+            (
+                i.consume_key(Modifiers::NONE, Key::ArrowDown),
+                i.consume_key(Modifiers::NONE, Key::ArrowUp),
+                i.consume_key(Modifiers::NONE, Key::Enter),
+            )
+        });
+        if down {
+            self.palette.highlighted = (self.palette.highlighted + 1).min(matches.len().saturating_sub(1));
+        }
+        if up {
+            self.palette.highlighted = self.palette.highlighted.saturating_sub(1);
+        }
+        self.palette.highlighted = self.palette.highlighted.min(matches.len().saturating_sub(1));
+        if enter && let Some((action, _)) = matches.get(self.palette.highlighted) {
+            chosen = Some(action.clone());
+        }
+        let mut open = true;
+        egui::Window::new(s.palette_title)
+            .id(egui::Id::unique("command_palette"))
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, 60.0))
+            .default_width(440.0)
+            .show(ctx, |ui| {
+                let before = self.palette.query.clone();
+                let input = ui.add(
+                    egui::TextEdit::singleline(&mut self.palette.query)
+                        .hint_text(s.palette_hint)
+                        .desired_width(f32::INFINITY),
+                );
+                let input = input.labelled_by(ui.label(s.palette_title).id);
+                input.request_focus();
+                if self.palette.query != before {
+                    self.palette.highlighted = 0;
+                }
+                ui.separator();
+                if matches.is_empty() {
+                    ui.label(s.palette_none);
+                }
+                egui::ScrollArea::vertical().max_height(320.0).show(ui, |ui| {
+                    for (index, (action, label)) in matches.iter().enumerate() {
+                        let highlighted = index == self.palette.highlighted;
+                        let response = ui.selectable_label(highlighted, label);
+                        if highlighted && (down || up) {
+                            response.scroll_to_me(None);
+                        }
+                        if response.clicked() {
+                            chosen = Some(action.clone());
+                        }
+                    }
+                });
+            });
+        if !open {
+            self.palette.open = false;
+        }
+        if let Some(action) = chosen {
+            self.palette.open = false;
+            self.run_action(action);
+        }
+    }
+
+    fn toasts_area(&mut self, ctx: &egui::Context) {
+        if self.toasts.is_empty() {
+            return;
+        }
+        let now = ctx.input(|i| i.time);
+        let mut next_expiry = f64::INFINITY;
+        self.toasts.retain_mut(|toast| {
+            let shown = *toast.shown_at.get_or_insert(now);
+            let left = shown + toast.lifetime() - now;
+            next_expiry = next_expiry.min(left);
+            left > 0.0
+        });
+        if next_expiry.is_finite() {
+            ctx.request_repaint_after(std::time::Duration::from_secs_f64(next_expiry.max(0.05)));
+        }
+        let mut dismissed = None;
+        egui::Area::new(egui::Id::unique("toasts"))
+            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -12.0))
+            .order(egui::Order::Foreground)
+            .show(ctx, |ui| {
+                ui.set_max_width(380.0);
+                for (index, toast) in self.toasts.iter().enumerate() {
+                    let color = match toast.kind {
+                        ToastKind::Info => Status::Creating.style().0,
+                        ToastKind::Success => Status::Available.style().0,
+                        ToastKind::Error => Status::Failed.style().0,
+                    };
+                    egui::Frame::popup(ui.style()).stroke(egui::Stroke::new(1.5, color)).show(ui, |ui| {
+                        ui.horizontal(|ui| {
+                            ui.label(RichText::new(&toast.title).strong().color(color));
+                            if ui.small_button("×").on_hover_text(self.lang.strings().close).clicked() {
+                                dismissed = Some(index);
+                            }
+                        });
+                        if !toast.body.is_empty() {
+                            ui.label(&toast.body);
+                        }
+                    });
+                    ui.add_space(4.0);
+                }
+            });
+        if let Some(index) = dismissed {
+            self.toasts.remove(index);
         }
     }
 }
 
-/// The status as coloured text (colour is never the only cue: the word is always there).
-fn status_badge(ui: &mut egui::Ui, status: &ImageStatus) {
-    let color = match status {
-        ImageStatus::Available => Color32::from_rgb(0, 150, 70),
-        ImageStatus::Creating | ImageStatus::Waiting => Color32::from_rgb(30, 110, 220),
-        ImageStatus::CreateFailed | ImageStatus::UnAvailable => Color32::from_rgb(210, 50, 50),
-        ImageStatus::Deprecated | ImageStatus::Other(_) => Color32::GRAY,
-    };
-    ui.label(RichText::new(status.as_str()).color(color).strong());
+/// A filter combo box: `None` shows `all`.
+fn combo<T: Clone + PartialEq>(
+    ui: &mut egui::Ui,
+    id: &str,
+    label: &str,
+    all: &str,
+    value: &mut Option<T>,
+    options: &[T],
+    name: impl Fn(&T) -> String,
+) {
+    let label = ui.label(label);
+    let current = value.as_ref().map_or_else(|| all.to_owned(), &name);
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(current)
+        .show_ui(ui, |ui| {
+            ui.selectable_value(value, None, all);
+            for option in options {
+                ui.selectable_value(value, Some(option.clone()), name(option));
+            }
+        })
+        .response
+        .labelled_by(label.id);
+}
+
+/// A column's title in `lang`.
+pub fn column_title(column: SortColumn, lang: Lang) -> &'static str {
+    let s = lang.strings();
+    match column {
+        SortColumn::Name => s.col_name,
+        SortColumn::Id => s.col_id,
+        SortColumn::Product => s.product,
+        SortColumn::Region => s.col_region,
+        SortColumn::Status => s.status,
+        SortColumn::Progress => s.col_progress,
+        SortColumn::Size => s.col_size,
+        SortColumn::Os => s.col_os,
+        SortColumn::Architecture => s.col_arch,
+        SortColumn::Family => s.family,
+        SortColumn::BootMode => s.col_boot,
+        SortColumn::Created => s.col_created,
+    }
+}
+
+/// The status as icon + word in its palette colour.
+fn status_badge(ui: &mut egui::Ui, status: Status, s: &i18n::Strings) {
+    let (color, icon) = status.style();
+    ui.label(RichText::new(format!("{icon} {}", s.status_name(status))).color(color).strong());
+}
+
+fn progress_cell(ui: &mut egui::Ui, image: &ImageRow) {
+    match (image.status.in_flight(), image.progress) {
+        (true, progress) => {
+            let fraction = f32::from(progress.unwrap_or(0)) / 100.0;
+            ui.add(egui::ProgressBar::new(fraction).show_percentage().desired_width(90.0));
+        }
+        (false, Some(percent)) if image.status == Status::Failed => {
+            ui.label(format!("{percent}%"));
+        }
+        _ => {}
+    }
+}
+
+fn timeline(ui: &mut egui::Ui, job: &monitor::Job, lang: Lang, origin: chrono::DateTime<chrono::Local>) {
+    ui.horizontal_wrapped(|ui| {
+        for (index, entry) in job.timeline.iter().enumerate() {
+            if index > 0 {
+                ui.label(RichText::new("→").weak());
+            }
+            let at = origin + chrono::Duration::milliseconds((entry.at_secs * 1000.0) as i64);
+            ui.label(RichText::new(format!("{} {}", at.format("%H:%M:%S"), entry.what.text(lang))).small());
+        }
+    });
 }
 
 impl eframe::App for ImageDeskApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.logic_pass(ctx);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
     }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        storage.set_string(PREFS_KEY, self.prefs().to_json());
+    }
+}
+
+/// Preferences stored by an earlier run, if any.
+pub fn load_prefs(storage: Option<&dyn eframe::Storage>) -> Prefs {
+    storage.and_then(|s| s.get_string(PREFS_KEY)).map(|text| Prefs::from_json(&text)).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::ops::ecs;
 
-    fn image(id: &str, name: &str, status: &str, size: u64) -> ecs::Image {
-        ecs::Image {
-            image_id: id.into(),
-            image_name: name.into(),
-            status: status.into(),
-            size,
-            ..Default::default()
+    #[test]
+    fn every_column_has_a_title_in_both_languages() {
+        for lang in Lang::ALL {
+            for column in SortColumn::ALL {
+                assert!(!column_title(column, lang).is_empty());
+            }
         }
-    }
-
-    fn state() -> InventoryState {
-        InventoryState {
-            rows: vec![
-                image("m-3", "web-base", "Available", 40),
-                image("m-1", "中文镜像-centos", "Creating", 20),
-                image("m-2", "Db-MySQL", "CreateFailed", 80),
-                image("m-4", "web-nginx", "Available", 20),
-            ],
-            ..Default::default()
-        }
-    }
-
-    fn ids(state: &InventoryState) -> Vec<&str> {
-        state.visible_rows().into_iter().map(|i| state.rows[i].image_id.as_str()).collect()
+        assert_eq!(column_title(SortColumn::Created, Lang::Zh), "创建时间");
     }
 
     #[test]
-    fn default_sort_is_by_name_case_insensitive() {
-        assert_eq!(ids(&state()), ["m-2", "m-3", "m-4", "m-1"]);
+    fn prefs_survive_a_round_trip_through_the_app() {
+        let mut prefs = Prefs { lang: Some(Lang::Zh), show_jobs: false, ..Prefs::default() };
+        prefs.filters.product = Some(Product::Ens);
+        let app = ImageDeskApp::detached(prefs.clone());
+        assert_eq!(app.prefs(), prefs);
+        assert_eq!(app.lang, Lang::Zh);
     }
 
     #[test]
-    fn search_matches_name_or_id_case_insensitively() {
-        let mut s = state();
-        s.search = " WEB ".into();
-        assert_eq!(ids(&s), ["m-3", "m-4"]);
-        s.search = "中文".into();
-        assert_eq!(ids(&s), ["m-1"]);
-        s.search = "M-2".into();
-        assert_eq!(ids(&s), ["m-2"]);
-        s.search = "nothing".into();
-        assert!(ids(&s).is_empty());
-    }
-
-    #[test]
-    fn status_filter_and_sort_compose() {
-        let mut s = state();
-        s.status_filter = Some(ImageStatus::Available);
-        s.toggle_sort(SortColumn::Size);
-        assert_eq!(ids(&s), ["m-4", "m-3"]);
-        s.toggle_sort(SortColumn::Size);
-        assert!(!s.ascending);
-        assert_eq!(ids(&s), ["m-3", "m-4"]);
-        s.status_filter = None;
-        assert_eq!(ids(&s), ["m-2", "m-3", "m-4", "m-1"], "ties broken by ID, reversed with the rest");
-    }
-
-    #[test]
-    fn an_error_keeps_the_old_rows_as_stale() {
-        let mut s = state();
-        s.selected = Some("m-2".into());
-        s.apply(Event::Error("boom".into()));
-        assert!(s.stale && s.error.is_some() && s.rows.len() == 4);
-        s.apply(Event::Images(vec![image("m-9", "new", "Available", 1)]));
-        assert!(!s.stale && s.error.is_none() && s.loaded);
-        assert_eq!(s.selected, None, "a vanished selection is dropped");
+    fn a_finished_watch_becomes_a_toast() {
+        let mut app = ImageDeskApp::detached(Prefs::default());
+        let row = |status: &str, progress: &str| {
+            ImageRow::from_ecs(
+                "cn-hangzhou",
+                ecs::Image {
+                    image_id: "m-1".into(),
+                    image_name: "imp".into(),
+                    status: status.into(),
+                    progress: progress.into(),
+                    ..Default::default()
+                },
+            )
+        };
+        let source = Source { product: Product::Ecs, region: "cn-hangzhou".into() };
+        app.apply(Event::Listing { source, result: Ok(vec![row("Creating", "10%")]) });
+        assert_eq!(app.jobs.running(), 1);
+        app.apply(Event::Polled { rows: vec![row("Available", "100%")], gone: vec![] });
+        assert_eq!(app.jobs.running(), 0);
+        assert_eq!(app.toasts.len(), 1);
+        assert!(app.toasts[0].title.contains("imp"), "{:?}", app.toasts);
+        assert_eq!(app.inventory.rows()[0].status, Status::Available);
     }
 }

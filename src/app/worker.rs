@@ -1,56 +1,155 @@
 //! The background worker: a named thread running a tokio runtime that owns the [`Client`] (and the
 //! in-process sandbox when no account is configured). The UI talks to it only through bounded
-//! channels, so no network or disk I/O ever happens on the UI thread.
+//! channels, so no network or disk I/O ever happens on the UI thread. The worker also owns the
+//! adaptive polling of in-flight images, so an idle UI never has to wake up to ask.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use eframe::egui;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
+use super::model::{ImageRow, Product, RowKey, Source};
+use super::monitor::{PollCadence, PollPolicy};
 use crate::Credential;
 use crate::client::{Client, ClientError, Profile, StaticCredentials};
-use crate::protocol::ops::ecs::{self, DescribeImages, ImageOwnerAlias, ImageStatus};
+use crate::protocol::ops::ecs::{
+    self, Architecture, DescribeImages, DescribeRegions, DescribeTasks, ImageFormat, ImageStatus,
+    ImportDiskMapping, ImportImage, OsType,
+};
+use crate::protocol::ops::{ehpc, ens};
 use crate::sandbox::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, RunningSandbox, Sandbox, SandboxConfig};
 
-/// The region the inventory lists (region switching comes later).
-pub const INVENTORY_REGION: &str = "cn-hangzhou";
+/// The region a new profile starts in.
+pub const DEFAULT_REGION: &str = "cn-hangzhou";
 
 /// How many commands / events may queue before senders wait (UI side: refuse).
-const COMMAND_CAPACITY: usize = 8;
-const EVENT_CAPACITY: usize = 16;
+const COMMAND_CAPACITY: usize = 32;
+const EVENT_CAPACITY: usize = 64;
+
+/// Most images polled in one DescribeImages call (its `ImageId` takes up to 100).
+const POLL_BATCH: usize = 100;
 
 /// UI → worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    /// List every custom image of [`INVENTORY_REGION`] (all statuses, all pages).
-    Refresh,
+    /// List every image of every product in these regions (all statuses, all pages), plus ENS.
+    Refresh { regions: Vec<String> },
+    /// ECS DescribeRegions, for the region picker.
+    LoadRegions,
+    /// Poll these in-flight images until they settle.
+    Watch(Vec<RowKey>),
+    /// Sandbox only: import the demo bucket's sample disk image in `region`.
+    DemoImport { region: String },
+    /// The ECS tasks of one image, for the detail pane.
+    LoadTasks(RowKey),
+}
+
+/// A failed request, ready to show: the message and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub message: String,
+    pub code: Option<String>,
+    pub advice_en: String,
+    pub advice_zh: String,
+}
+
+impl Failure {
+    pub fn plain(message: impl Into<String>) -> Self {
+        Self { message: message.into(), code: None, advice_en: String::new(), advice_zh: String::new() }
+    }
+
+    pub fn from_client(error: &ClientError) -> Self {
+        match error.api() {
+            Some(api) => {
+                let advice = api.advice();
+                Self {
+                    message: error.to_string(),
+                    code: Some(api.code.clone()),
+                    advice_en: advice.en,
+                    advice_zh: advice.zh,
+                }
+            }
+            None => Self::plain(error.to_string()),
+        }
+    }
+
+    pub fn advice(&self, lang: super::i18n::Lang) -> &str {
+        match lang {
+            super::i18n::Lang::En => &self.advice_en,
+            super::i18n::Lang::Zh => &self.advice_zh,
+        }
+    }
+}
+
+/// A region for the picker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionChoice {
+    pub id: String,
+    pub local_name: String,
+}
+
+/// An ECS task, for the detail pane.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskInfo {
+    pub id: String,
+    pub action: String,
+    pub status: String,
+    pub created: String,
+    pub finished: String,
 }
 
 /// Worker → UI.
 #[derive(Clone, Debug)]
 pub enum Event {
-    Images(Vec<ecs::Image>),
-    Error(String),
+    Listing {
+        source: Source,
+        result: Result<Vec<ImageRow>, Failure>,
+    },
+    Regions(Result<Vec<RegionChoice>, Failure>),
+    /// Fresh rows of polled images; `gone` were not found any more.
+    Polled {
+        rows: Vec<ImageRow>,
+        gone: Vec<RowKey>,
+    },
+    /// ImageDesk started an import.
+    Started {
+        key: RowKey,
+        name: String,
+        task_id: String,
+    },
+    /// A user action failed (`action` names it).
+    ActionFailed {
+        action: String,
+        failure: Failure,
+    },
+    Tasks {
+        key: RowKey,
+        result: Result<Vec<TaskInfo>, Failure>,
+    },
 }
 
 /// What the worker talks to.
+#[derive(Clone)]
 pub enum Backend {
     /// Start the in-process sandbox on this data dir and use the demo key.
     Sandbox(SandboxConfig),
+    /// A sandbox already running at this URL (the standalone `imagedesk-sandbox`, or a test's).
+    SandboxAt(String),
     /// A real account (optionally against another endpoint, e.g. a private cloud).
     Account { credential: Credential, endpoint: Option<String> },
-    /// A ready-made client (tests, or a sandbox started elsewhere).
-    Client(Client),
 }
 
 impl std::fmt::Debug for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Sandbox(config) => f.debug_tuple("Sandbox").field(&config.data_dir).finish(),
+            Self::SandboxAt(url) => f.debug_tuple("SandboxAt").field(url).finish(),
             Self::Account { endpoint, .. } => {
                 f.debug_struct("Account").field("endpoint", endpoint).finish_non_exhaustive()
             }
-            Self::Client(_) => f.write_str("Client(..)"),
         }
     }
 }
@@ -62,29 +161,48 @@ impl Backend {
     }
 
     pub fn is_sandbox(&self) -> bool {
-        matches!(self, Self::Sandbox(_))
+        matches!(self, Self::Sandbox(_) | Self::SandboxAt(_))
     }
 }
 
+/// Tuning of the worker (tests poll faster than people need).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WorkerOptions {
+    pub poll: PollPolicy,
+}
+
+/// Every listing a refresh of `regions` makes: ECS and E-HPC Instant per region, ENS once.
+pub fn sources_for(regions: &[String]) -> Vec<Source> {
+    let mut sources = Vec::new();
+    for region in regions {
+        sources.push(Source { product: Product::Ecs, region: region.clone() });
+        sources.push(Source { product: Product::EhpcInstant, region: region.clone() });
+    }
+    sources.push(Source { product: Product::Ens, region: String::new() });
+    sources
+}
+
 /// The UI's handle on the worker thread. Dropping it closes the command channel; the worker then
-/// shuts the sandbox down and exits.
+/// shuts the sandbox down and exits, and the drop waits for that (briefly) so the sandbox's state
+/// is saved before the process ends.
 #[derive(Debug)]
 pub struct Worker {
-    commands: mpsc::Sender<Command>,
+    commands: Option<mpsc::Sender<Command>>,
     events: mpsc::Receiver<Event>,
     repaint: Arc<OnceLock<egui::Context>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Worker {
-    pub fn spawn(backend: Backend) -> std::io::Result<Self> {
+    pub fn spawn(backend: Backend, options: WorkerOptions) -> std::io::Result<Self> {
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         let (event_tx, event_rx) = mpsc::channel(EVENT_CAPACITY);
         let repaint = Arc::new(OnceLock::new());
-        let notify = Arc::clone(&repaint);
-        std::thread::Builder::new()
+        let notify = Outbox { events: event_tx, repaint: Arc::clone(&repaint) };
+        let thread = std::thread::Builder::new()
             .name("imagedesk-worker".into())
-            .spawn(move || run(backend, command_rx, event_tx, notify))?;
-        Ok(Self { commands: command_tx, events: event_rx, repaint })
+            .spawn(move || run(backend, options, command_rx, notify))?;
+        Ok(Self { commands: Some(command_tx), events: event_rx, repaint, thread: Some(thread) })
     }
 
     /// The context to wake after each event (set once, from the first frame).
@@ -94,7 +212,7 @@ impl Worker {
 
     /// Queue a command; `false` if the queue is full or the worker is gone.
     pub fn send(&self, command: Command) -> bool {
-        self.commands.try_send(command).is_ok()
+        self.commands.as_ref().is_some_and(|c| c.try_send(command).is_ok())
     }
 
     /// The next pending event, without blocking.
@@ -103,17 +221,44 @@ impl Worker {
     }
 }
 
-fn run(
-    backend: Backend,
-    mut commands: mpsc::Receiver<Command>,
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.commands = None;
+        // Unblock a worker waiting for room in the event queue.
+        self.events.close();
+        if let Some(thread) = self.thread.take() {
+            let deadline = std::time::Instant::now() + Duration::from_secs(3);
+            while !thread.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            } else {
+                tracing::warn!("the worker did not stop within 3 s; leaving it behind");
+            }
+        }
+    }
+}
+
+/// The worker's side of the event queue: every event wakes the UI.
+#[derive(Clone)]
+struct Outbox {
     events: mpsc::Sender<Event>,
     repaint: Arc<OnceLock<egui::Context>>,
-) {
-    let wake = move || {
-        if let Some(ctx) = repaint.get() {
+}
+
+impl Outbox {
+    /// `false` once the UI is gone.
+    async fn send(&self, event: Event) -> bool {
+        let sent = self.events.send(event).await.is_ok();
+        if let Some(ctx) = self.repaint.get() {
             ctx.request_repaint();
         }
-    };
+        sent
+    }
+}
+
+fn run(backend: Backend, options: WorkerOptions, mut commands: mpsc::Receiver<Command>, outbox: Outbox) {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("imagedesk-net")
@@ -122,46 +267,50 @@ fn run(
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            let _ = events.blocking_send(Event::Error(format!("cannot start the network runtime: {e}")));
-            wake();
+            let failure = Failure::plain(format!("cannot start the network runtime: {e}"));
+            let _ = outbox.events.try_send(Event::ActionFailed { action: "start".into(), failure });
             return;
         }
     };
     runtime.block_on(async move {
+        let sandbox_mode = backend.is_sandbox();
         let (client, sandbox) = match connect(backend).await {
             Ok(pair) => pair,
-            Err(message) => {
+            Err(failure) => {
                 // Answer every request with the same failure until the UI goes away.
-                let _ = events.send(Event::Error(message.clone())).await;
-                wake();
-                while commands.recv().await.is_some() {
-                    if events.send(Event::Error(message.clone())).await.is_err() {
-                        break;
+                while let Some(command) = commands.recv().await {
+                    let events = failure_events(&command, &failure);
+                    for event in events {
+                        if !outbox.send(event).await {
+                            return;
+                        }
                     }
-                    wake();
                 }
                 return;
             }
         };
-        while let Some(command) = commands.recv().await {
-            let event = match command {
-                Command::Refresh => {
-                    let request = DescribeImages {
-                        region_id: INVENTORY_REGION.to_owned(),
-                        status: ImageStatus::all(),
-                        image_owner_alias: Some(ImageOwnerAlias::SelfOwned),
-                        ..Default::default()
-                    };
-                    match client.list_all(request).await {
-                        Ok(images) => Event::Images(images),
-                        Err(error) => Event::Error(describe(&error)),
+        let mut state = WorkerState {
+            client,
+            outbox: outbox.clone(),
+            sandbox_mode,
+            watch: BTreeMap::new(),
+            cadence: PollCadence::new(options.poll),
+        };
+        let mut next_poll = Instant::now();
+        loop {
+            let poll_due = !state.watch.is_empty();
+            tokio::select! {
+                command = commands.recv() => {
+                    let Some(command) = command else { break };
+                    if state.handle(command) {
+                        next_poll = Instant::now() + state.cadence.current();
                     }
                 }
-            };
-            if events.send(event).await.is_err() {
-                break;
+                () = tokio::time::sleep_until(next_poll), if poll_due => {
+                    let moved = state.poll().await;
+                    next_poll = Instant::now() + state.cadence.next(moved);
+                }
             }
-            wake();
         }
         if let Some(running) = sandbox {
             running.shutdown().await;
@@ -169,36 +318,320 @@ fn run(
     });
 }
 
-async fn connect(backend: Backend) -> Result<(Client, Option<RunningSandbox>), String> {
-    let mut profile = Profile::new("desktop", INVENTORY_REGION);
+/// What to answer `command` with when the backend could not start.
+fn failure_events(command: &Command, failure: &Failure) -> Vec<Event> {
+    match command {
+        Command::Refresh { regions } => sources_for(regions)
+            .into_iter()
+            .map(|source| Event::Listing { source, result: Err(failure.clone()) })
+            .collect(),
+        Command::LoadRegions => vec![Event::Regions(Err(failure.clone()))],
+        Command::Watch(_) => Vec::new(),
+        Command::DemoImport { .. } => {
+            vec![Event::ActionFailed { action: "ImportImage".into(), failure: failure.clone() }]
+        }
+        Command::LoadTasks(key) => vec![Event::Tasks { key: key.clone(), result: Err(failure.clone()) }],
+    }
+}
+
+struct WorkerState {
+    client: Client,
+    outbox: Outbox,
+    sandbox_mode: bool,
+    /// Watched images and the progress last seen.
+    watch: BTreeMap<RowKey, Option<u8>>,
+    cadence: PollCadence,
+}
+
+impl WorkerState {
+    /// Start `command`'s work (long calls run as tasks). `true` if new images are to be watched,
+    /// so the next poll should come soon.
+    fn handle(&mut self, command: Command) -> bool {
+        match command {
+            Command::Refresh { regions } => {
+                for source in sources_for(&regions) {
+                    let (client, outbox) = (self.client.clone(), self.outbox.clone());
+                    tokio::spawn(async move {
+                        let result = list_source(&client, &source).await;
+                        outbox.send(Event::Listing { source, result }).await;
+                    });
+                }
+                false
+            }
+            Command::LoadRegions => {
+                let (client, outbox) = (self.client.clone(), self.outbox.clone());
+                tokio::spawn(async move {
+                    let request =
+                        DescribeRegions { accept_language: Some("zh-CN".into()), ..Default::default() };
+                    let result = client
+                        .call(request)
+                        .await
+                        .map(|answer| {
+                            answer
+                                .regions
+                                .into_iter()
+                                .map(|r| RegionChoice { id: r.region_id, local_name: r.local_name })
+                                .collect()
+                        })
+                        .map_err(|e| Failure::from_client(&e));
+                    outbox.send(Event::Regions(result)).await;
+                });
+                false
+            }
+            Command::Watch(keys) => {
+                let mut added = false;
+                for key in keys {
+                    if key.product != Product::EhpcInstant && !self.watch.contains_key(&key) {
+                        self.watch.insert(key, None);
+                        added = true;
+                    }
+                }
+                if added {
+                    self.cadence.reset();
+                }
+                added
+            }
+            Command::DemoImport { region } => {
+                let (client, outbox, sandbox_mode) =
+                    (self.client.clone(), self.outbox.clone(), self.sandbox_mode);
+                tokio::spawn(async move {
+                    let event = match demo_import(&client, &region, sandbox_mode).await {
+                        Ok(event) => event,
+                        Err(failure) => Event::ActionFailed { action: "ImportImage".into(), failure },
+                    };
+                    outbox.send(event).await;
+                });
+                // The started image is watched when the UI hands it back (`Watch`).
+                false
+            }
+            Command::LoadTasks(key) => {
+                let (client, outbox) = (self.client.clone(), self.outbox.clone());
+                tokio::spawn(async move {
+                    let result = load_tasks(&client, &key).await;
+                    outbox.send(Event::Tasks { key, result }).await;
+                });
+                false
+            }
+        }
+    }
+
+    /// Poll every watched image once; `true` if any progress or status moved. Settled and vanished
+    /// images leave the watch list.
+    async fn poll(&mut self) -> bool {
+        let mut by_region: BTreeMap<(Product, String), Vec<String>> = BTreeMap::new();
+        for key in self.watch.keys() {
+            by_region.entry((key.product, key.region.clone())).or_default().push(key.id.clone());
+        }
+        let mut fresh = Vec::new();
+        let mut gone = Vec::new();
+        for ((product, region), ids) in by_region {
+            for batch in ids.chunks(POLL_BATCH) {
+                match poll_batch(&self.client, product, &region, batch).await {
+                    Ok(rows) => {
+                        for id in batch {
+                            if !rows.iter().any(|r| &r.id == id) {
+                                gone.push(RowKey { product, region: region.clone(), id: id.clone() });
+                            }
+                        }
+                        fresh.extend(rows);
+                    }
+                    // A failed poll is retried at the next tick; the listing shows errors.
+                    Err(failure) => tracing::debug!(?product, %region, "poll failed: {}", failure.message),
+                }
+            }
+        }
+        let mut moved = !gone.is_empty();
+        for row in &fresh {
+            let key = row.key();
+            let seen = self.watch.get(&key).copied().flatten();
+            if row.progress != seen || !row.status.in_flight() {
+                moved = true;
+            }
+            if row.status.in_flight() {
+                self.watch.insert(key, row.progress);
+            } else {
+                self.watch.remove(&key);
+            }
+        }
+        for key in &gone {
+            self.watch.remove(key);
+        }
+        if !fresh.is_empty() || !gone.is_empty() {
+            self.outbox.send(Event::Polled { rows: fresh, gone }).await;
+        }
+        moved
+    }
+}
+
+async fn list_source(client: &Client, source: &Source) -> Result<Vec<ImageRow>, Failure> {
+    let region = source.region.as_str();
+    let fail = |e: ClientError| Failure::from_client(&e);
+    match source.product {
+        Product::Ecs => {
+            // No owner alias = public + own + shared + community; every status, not only Available.
+            let request = DescribeImages {
+                region_id: region.to_owned(),
+                status: ImageStatus::all(),
+                ..Default::default()
+            };
+            let images = client.list_all(request).await.map_err(fail)?;
+            Ok(images.into_iter().map(|image| ImageRow::from_ecs(region, image)).collect())
+        }
+        Product::Ens => {
+            let own = client.list_all(ens::DescribeSelfImages::default()).await.map_err(fail)?;
+            let all = client.list_all(ens::DescribeImages::default()).await.map_err(fail)?;
+            let mut rows: Vec<ImageRow> =
+                own.into_iter().map(|image| ImageRow::from_ens(image, true)).collect();
+            for image in all {
+                if !rows.iter().any(|r| r.id == image.image_id) {
+                    rows.push(ImageRow::from_ens(image, false));
+                }
+            }
+            Ok(rows)
+        }
+        Product::EhpcInstant => {
+            let request = ehpc::ListImages { region_id: region.to_owned(), ..Default::default() };
+            let images = client.list_all(request).await.map_err(fail)?;
+            Ok(images.into_iter().map(|image| ImageRow::from_ehpc(region, image)).collect())
+        }
+    }
+}
+
+async fn poll_batch(
+    client: &Client,
+    product: Product,
+    region: &str,
+    ids: &[String],
+) -> Result<Vec<ImageRow>, Failure> {
+    let fail = |e: ClientError| Failure::from_client(&e);
+    match product {
+        Product::Ecs => {
+            let request = DescribeImages {
+                region_id: region.to_owned(),
+                image_id: Some(ids.join(",")),
+                status: ImageStatus::all(),
+                ..Default::default()
+            };
+            let images = client.list_all(request).await.map_err(fail)?;
+            Ok(images.into_iter().map(|image| ImageRow::from_ecs(region, image)).collect())
+        }
+        Product::Ens => {
+            let mut rows = Vec::new();
+            for id in ids {
+                let request = ens::DescribeSelfImages { image_id: Some(id.clone()), ..Default::default() };
+                let images = client.list_all(request).await.map_err(fail)?;
+                rows.extend(images.into_iter().map(|image| ImageRow::from_ens(image, true)));
+            }
+            Ok(rows)
+        }
+        Product::EhpcInstant => Ok(Vec::new()),
+    }
+}
+
+async fn load_tasks(client: &Client, key: &RowKey) -> Result<Vec<TaskInfo>, Failure> {
+    if key.product != Product::Ecs {
+        return Ok(Vec::new());
+    }
+    let request = DescribeTasks {
+        region_id: key.region.clone(),
+        resource_ids: vec![key.id.clone()],
+        ..Default::default()
+    };
+    let tasks: Vec<ecs::Task> = client.list_all(request).await.map_err(|e| Failure::from_client(&e))?;
+    Ok(tasks
+        .into_iter()
+        .map(|t| TaskInfo {
+            id: t.task_id,
+            action: t.task_action,
+            status: t.task_status,
+            created: t.creation_time,
+            finished: t.finished_time,
+        })
+        .collect())
+}
+
+/// The sandbox's demo buckets: (region, bucket, object, virtual size in GiB).
+const DEMO_OBJECTS: [(&str, &str, &str, u32); 2] = [
+    ("cn-hangzhou", "imagedesk-demo-hz", "images/centos-7.9.qcow2", 40),
+    ("cn-beijing", "imagedesk-demo-bj", "images/edge-node.qcow2", 20),
+];
+
+async fn demo_import(client: &Client, region: &str, sandbox_mode: bool) -> Result<Event, Failure> {
+    if !sandbox_mode {
+        return Err(Failure::plain("the sample import exists only in the sandbox"));
+    }
+    let (region, bucket, object, size) =
+        DEMO_OBJECTS.iter().find(|(r, ..)| *r == region).copied().unwrap_or(DEMO_OBJECTS[0]);
+    let name = format!("sample-import-{}", chrono::Utc::now().format("%H%M%S"));
+    let request = ImportImage {
+        region_id: region.to_owned(),
+        disk_device_mapping: vec![ImportDiskMapping {
+            oss_bucket: bucket.to_owned(),
+            oss_object: object.to_owned(),
+            format: Some(ImageFormat::Qcow2),
+            disk_image_size: Some(size),
+            device: None,
+        }],
+        image_name: Some(name.clone()),
+        description: Some("Imported by ImageDesk's sample action".into()),
+        architecture: Some(Architecture::X86_64),
+        os_type: Some(OsType::Linux),
+        platform: Some("CentOS".into()),
+        ..Default::default()
+    };
+    let answer = client.call(request).await.map_err(|e| Failure::from_client(&e))?;
+    Ok(Event::Started {
+        key: RowKey { product: Product::Ecs, region: region.to_owned(), id: answer.image_id },
+        name,
+        task_id: answer.task_id,
+    })
+}
+
+async fn connect(backend: Backend) -> Result<(Client, Option<RunningSandbox>), Failure> {
+    let mut profile = Profile::new("desktop", DEFAULT_REGION);
+    let demo = || Credential::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET);
     let (credential, sandbox) = match backend {
-        Backend::Client(client) => return Ok((client, None)),
         Backend::Account { credential, endpoint } => {
             profile.endpoint = endpoint;
             (credential, None)
+        }
+        Backend::SandboxAt(url) => {
+            profile.endpoint = Some(url.clone());
+            profile.oss_endpoint = Some(url);
+            (demo(), None)
         }
         Backend::Sandbox(mut config) => {
             config.port = 0;
             let running = Sandbox::start(config)
                 .await
-                .map_err(|e| format!("cannot start the built-in sandbox: {e}"))?;
+                .map_err(|e| Failure::plain(format!("cannot start the built-in sandbox: {e}")))?;
             profile.endpoint = Some(running.url());
             profile.oss_endpoint = Some(running.url());
-            (Credential::new(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET), Some(running))
+            (demo(), Some(running))
         }
     };
-    let client =
-        Client::new(profile, Arc::new(StaticCredentials::new(credential))).map_err(|e| describe(&e))?;
+    let client = Client::new(profile, Arc::new(StaticCredentials::new(credential)))
+        .map_err(|e| Failure::from_client(&e))?;
     Ok((client, sandbox))
 }
 
-/// The error, and for service errors what to do about it in English and Chinese.
-pub fn describe(error: &ClientError) -> String {
-    match error.api() {
-        Some(api) => {
-            let advice = api.advice();
-            format!("{error}\nWhat to do: {}\n处理建议: {}", advice.en, advice.zh)
-        }
-        None => error.to_string(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refresh_lists_ecs_and_ehpc_per_region_and_ens_once() {
+        let sources = sources_for(&["cn-hangzhou".into(), "cn-beijing".into()]);
+        assert_eq!(sources.len(), 5);
+        assert_eq!(sources.iter().filter(|s| s.product == Product::Ens).count(), 1);
+    }
+
+    #[test]
+    fn a_dead_backend_answers_every_command_with_its_failure() {
+        let failure = Failure::plain("no sandbox");
+        let events = failure_events(&Command::Refresh { regions: vec!["cn-hangzhou".into()] }, &failure);
+        assert_eq!(events.len(), 3);
+        assert!(events.iter().all(|e| matches!(e, Event::Listing { result: Err(f), .. } if f == &failure)));
+        assert!(failure_events(&Command::Watch(Vec::new()), &failure).is_empty());
     }
 }

@@ -1,0 +1,356 @@
+//! Every UI string in English and Simplified Chinese. One struct with a field per string, so the
+//! compiler refuses a string that exists in one language only.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{Owner, Status};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Zh];
+
+    /// From POSIX locale variables (`LC_ALL` > `LC_MESSAGES` > `LANG`, the first non-empty one):
+    /// any `zh…` locale picks Chinese.
+    pub fn from_locale_vars(get: impl Fn(&str) -> Option<String>) -> Self {
+        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .into_iter()
+            .find_map(|name| get(name).filter(|v| !v.is_empty()));
+        match locale {
+            Some(value) if value.to_ascii_lowercase().starts_with("zh") => Self::Zh,
+            _ => Self::En,
+        }
+    }
+
+    /// The OS locale of this process.
+    pub fn from_os() -> Self {
+        Self::from_locale_vars(|name| std::env::var(name).ok())
+    }
+
+    pub fn strings(self) -> &'static Strings {
+        match self {
+            Self::En => &EN,
+            Self::Zh => &ZH,
+        }
+    }
+
+    /// A language's own name (shown the same in both UIs).
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Self::En => "English",
+            Self::Zh => "简体中文",
+        }
+    }
+}
+
+/// Replace `{0}`, `{1}`, … in `template`.
+pub fn fill(template: &str, args: &[&str]) -> String {
+    let mut text = template.to_owned();
+    for (index, arg) in args.iter().enumerate() {
+        text = text.replace(&format!("{{{index}}}"), arg);
+    }
+    text
+}
+
+#[derive(Debug)]
+pub struct Strings {
+    pub sandbox_banner: &'static str,
+    pub account_env: &'static str,
+    pub profile: &'static str,
+    pub profile_sandbox: &'static str,
+    pub regions: &'static str,
+    pub regions_selected: &'static str,
+    pub regions_loading: &'static str,
+    pub refresh: &'static str,
+    pub loading: &'static str,
+    pub language: &'static str,
+    pub jobs_button: &'static str,
+    pub palette_button: &'static str,
+    pub search: &'static str,
+    pub search_hint: &'static str,
+    pub status: &'static str,
+    pub product: &'static str,
+    pub family: &'static str,
+    pub owner: &'static str,
+    pub tag: &'static str,
+    pub all: &'static str,
+    pub clear_filters: &'static str,
+    pub count: &'static str,
+    pub no_match: &'static str,
+    pub no_images: &'static str,
+    pub stale: &'static str,
+    pub source_error: &'static str,
+    pub retry: &'static str,
+    pub advice: &'static str,
+    pub col_name: &'static str,
+    pub col_id: &'static str,
+    pub col_region: &'static str,
+    pub col_progress: &'static str,
+    pub col_size: &'static str,
+    pub col_os: &'static str,
+    pub col_arch: &'static str,
+    pub col_boot: &'static str,
+    pub col_created: &'static str,
+    pub details: &'static str,
+    pub close: &'static str,
+    pub disks: &'static str,
+    pub tags: &'static str,
+    pub task: &'static str,
+    pub no_task: &'static str,
+    pub tasks_loading: &'static str,
+    pub all_fields: &'static str,
+    pub jobs_title: &'static str,
+    pub jobs_empty: &'static str,
+    pub job_rate: &'static str,
+    pub job_eta: &'static str,
+    pub job_done: &'static str,
+    pub job_failed: &'static str,
+    pub job_clear: &'static str,
+    pub tl_seen: &'static str,
+    pub tl_progress: &'static str,
+    pub tl_status: &'static str,
+    pub tl_started: &'static str,
+    pub toast_ready: &'static str,
+    pub toast_failed: &'static str,
+    pub toast_failed_advice: &'static str,
+    pub toast_action_failed: &'static str,
+    pub palette_title: &'static str,
+    pub palette_hint: &'static str,
+    pub palette_none: &'static str,
+    pub act_refresh: &'static str,
+    pub act_search: &'static str,
+    pub act_clear: &'static str,
+    pub act_jobs: &'static str,
+    pub act_close_details: &'static str,
+    pub act_language: &'static str,
+    pub act_demo_import: &'static str,
+    pub act_sort: &'static str,
+    pub act_region: &'static str,
+    pub act_status: &'static str,
+    pub act_product: &'static str,
+    pub act_owner: &'static str,
+    pub demo_import: &'static str,
+    pub demo_started: &'static str,
+    pub worker_failed: &'static str,
+    pub status_names: [&'static str; 7],
+    pub owner_names: [&'static str; 4],
+}
+
+impl Strings {
+    pub fn status_name(&self, status: Status) -> &'static str {
+        let index = Status::ALL.iter().position(|s| *s == status).unwrap_or(Status::ALL.len() - 1);
+        self.status_names[index]
+    }
+
+    pub fn owner_name(&self, owner: Owner) -> &'static str {
+        let index = Owner::ALL.iter().position(|o| *o == owner).unwrap_or(0);
+        self.owner_names[index]
+    }
+}
+
+pub static EN: Strings = Strings {
+    sandbox_banner: "Sandbox: no account configured — these images are emulated on this computer",
+    account_env: "Account from environment",
+    profile: "Profile",
+    profile_sandbox: "Sandbox (built-in)",
+    regions: "Regions",
+    regions_selected: "{0} regions",
+    regions_loading: "Loading regions…",
+    refresh: "Refresh",
+    loading: "Loading…",
+    language: "Language",
+    jobs_button: "Activity ({0})",
+    palette_button: "Commands",
+    search: "Search",
+    search_hint: "name, ID, OS or family (Ctrl+F)",
+    status: "Status",
+    product: "Product",
+    family: "Family",
+    owner: "Owner",
+    tag: "Tag",
+    all: "All",
+    clear_filters: "Clear filters",
+    count: "{0} of {1} images",
+    no_match: "No image matches the search and filters.",
+    no_images: "No images in the selected regions.",
+    stale: "Showing the last successful listing (stale).",
+    source_error: "{0} in {1} could not be listed:",
+    retry: "Retry",
+    advice: "What to do:",
+    col_name: "Name",
+    col_id: "ID",
+    col_region: "Region",
+    col_progress: "Progress",
+    col_size: "Size",
+    col_os: "OS",
+    col_arch: "Architecture",
+    col_boot: "Boot mode",
+    col_created: "Created",
+    details: "Details",
+    close: "Close",
+    disks: "Disks",
+    tags: "Tags",
+    task: "Task",
+    no_task: "No task for this image.",
+    tasks_loading: "Looking up tasks…",
+    all_fields: "All fields",
+    jobs_title: "Activity",
+    jobs_empty: "Nothing in flight.",
+    job_rate: "{0} %/min",
+    job_eta: "about {0} left",
+    job_done: "Finished",
+    job_failed: "Failed",
+    job_clear: "Clear finished",
+    tl_seen: "Seen {0} at {1}%",
+    tl_progress: "{0}%",
+    tl_status: "Now {0}",
+    tl_started: "Started ({0})",
+    toast_ready: "{0} is ready ({1})",
+    toast_failed: "{0} failed ({1})",
+    toast_failed_advice: "Open the image's details for its task; a failed import usually means the OSS object is not a disk image or its format/size were wrong.",
+    toast_action_failed: "{0} failed",
+    palette_title: "Command palette",
+    palette_hint: "Type a command…",
+    palette_none: "No command matches.",
+    act_refresh: "Refresh the inventory",
+    act_search: "Search images",
+    act_clear: "Clear filters",
+    act_jobs: "Show or hide Activity",
+    act_close_details: "Close details",
+    act_language: "Switch language to {0}",
+    act_demo_import: "Import the sample image (sandbox)",
+    act_sort: "Sort by {0}",
+    act_region: "Show or hide region {0}",
+    act_status: "Filter status: {0}",
+    act_product: "Filter product: {0}",
+    act_owner: "Filter owner: {0}",
+    demo_import: "Import sample image",
+    demo_started: "Import of {0} started (task {1})",
+    worker_failed: "Cannot start the background worker: {0}",
+    status_names: ["Creating", "Waiting", "Available", "Deprecated", "Unavailable", "Failed", "Unknown"],
+    owner_names: ["Mine", "Shared", "Public", "Marketplace"],
+};
+
+pub static ZH: Strings = Strings {
+    sandbox_banner: "沙箱：尚未配置账号——这些镜像由本机模拟",
+    account_env: "环境变量中的账号",
+    profile: "配置",
+    profile_sandbox: "沙箱（内置）",
+    regions: "地域",
+    regions_selected: "{0} 个地域",
+    regions_loading: "正在加载地域…",
+    refresh: "刷新",
+    loading: "加载中…",
+    language: "语言",
+    jobs_button: "活动 ({0})",
+    palette_button: "命令",
+    search: "搜索",
+    search_hint: "名称、ID、操作系统或族系 (Ctrl+F)",
+    status: "状态",
+    product: "产品",
+    family: "镜像族系",
+    owner: "来源",
+    tag: "标签",
+    all: "全部",
+    clear_filters: "清除筛选",
+    count: "{0} / {1} 个镜像",
+    no_match: "没有符合搜索和筛选条件的镜像。",
+    no_images: "所选地域中没有镜像。",
+    stale: "显示的是上次成功获取的列表（已过期）。",
+    source_error: "无法列出 {1} 的 {0}：",
+    retry: "重试",
+    advice: "处理建议：",
+    col_name: "名称",
+    col_id: "ID",
+    col_region: "地域",
+    col_progress: "进度",
+    col_size: "大小",
+    col_os: "操作系统",
+    col_arch: "架构",
+    col_boot: "启动模式",
+    col_created: "创建时间",
+    details: "详情",
+    close: "关闭",
+    disks: "磁盘",
+    tags: "标签",
+    task: "任务",
+    no_task: "此镜像没有任务。",
+    tasks_loading: "正在查询任务…",
+    all_fields: "全部字段",
+    jobs_title: "活动",
+    jobs_empty: "当前没有进行中的工作。",
+    job_rate: "{0} %/分钟",
+    job_eta: "约剩 {0}",
+    job_done: "已完成",
+    job_failed: "失败",
+    job_clear: "清除已结束",
+    tl_seen: "发现：{0}，{1}%",
+    tl_progress: "{0}%",
+    tl_status: "变为{0}",
+    tl_started: "已开始（{0}）",
+    toast_ready: "{0} 已可用（{1}）",
+    toast_failed: "{0} 失败（{1}）",
+    toast_failed_advice: "在镜像详情中查看其任务；导入失败通常是因为 OSS 对象不是磁盘镜像，或格式、大小填写有误。",
+    toast_action_failed: "{0} 失败",
+    palette_title: "命令面板",
+    palette_hint: "输入命令…",
+    palette_none: "没有匹配的命令。",
+    act_refresh: "刷新镜像列表",
+    act_search: "搜索镜像",
+    act_clear: "清除筛选",
+    act_jobs: "显示或隐藏活动",
+    act_close_details: "关闭详情",
+    act_language: "切换语言为 {0}",
+    act_demo_import: "导入示例镜像（沙箱）",
+    act_sort: "按{0}排序",
+    act_region: "显示或隐藏地域 {0}",
+    act_status: "按状态筛选：{0}",
+    act_product: "按产品筛选：{0}",
+    act_owner: "按来源筛选：{0}",
+    demo_import: "导入示例镜像",
+    demo_started: "已开始导入 {0}（任务 {1}）",
+    worker_failed: "无法启动后台工作线程：{0}",
+    status_names: ["创建中", "等待中", "可用", "已弃用", "不可用", "失败", "未知"],
+    owner_names: ["我的", "共享", "公共", "镜像市场"],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locale_picks_chinese_for_any_zh_locale_and_respects_precedence() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        };
+        assert_eq!(Lang::from_locale_vars(env(&[("LANG", "zh_CN.UTF-8")])), Lang::Zh);
+        assert_eq!(Lang::from_locale_vars(env(&[("LANG", "zh_TW.UTF-8")])), Lang::Zh);
+        assert_eq!(Lang::from_locale_vars(env(&[("LANG", "en_US.UTF-8")])), Lang::En);
+        assert_eq!(Lang::from_locale_vars(env(&[])), Lang::En);
+        assert_eq!(Lang::from_locale_vars(env(&[("LC_ALL", "C"), ("LANG", "zh_CN.UTF-8")])), Lang::En);
+        assert_eq!(Lang::from_locale_vars(env(&[("LC_ALL", ""), ("LANG", "zh_CN.UTF-8")])), Lang::Zh);
+    }
+
+    #[test]
+    fn fill_replaces_numbered_placeholders() {
+        assert_eq!(fill("{0} of {1} images", &["3", "10"]), "3 of 10 images");
+        assert_eq!(fill(ZH.count, &["3", "10"]), "3 / 10 个镜像");
+    }
+
+    #[test]
+    fn every_placeholder_in_english_exists_in_chinese() {
+        // Spot-check templates by filling them and seeing no placeholder left.
+        for (en, zh) in
+            [(EN.count, ZH.count), (EN.source_error, ZH.source_error), (EN.toast_ready, ZH.toast_ready)]
+        {
+            for text in [en, zh] {
+                assert!(!fill(text, &["a", "b"]).contains('{'), "{text}");
+            }
+        }
+    }
+}
