@@ -125,7 +125,7 @@ fn visible_len(harness: &mut Harness<'_, ImageDeskApp>) -> usize {
 fn the_list_fills_from_every_product_and_search_and_each_filter_narrow_it() {
     let sandbox = TestSandbox::start("filters", 1.0);
     let mut harness = sandbox.app(Lang::En);
-    harness.get_by_label_contains("Sandbox: no account configured");
+    harness.get_by_label("Sandbox · no account configured");
 
     let all = visible_len(&mut harness);
     let products: std::collections::BTreeSet<Product> =
@@ -214,12 +214,12 @@ fn column_headers_sort_and_the_keyboard_drives_the_table() {
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
     settle(&mut harness);
     assert!(harness.state().palette.open);
-    harness.get_by_role_and_label(Role::TextInput, "Command palette").type_text("sort created");
+    harness.get_by_role_and_label(Role::TextInput, "Command palette").type_text("sort name");
     settle(&mut harness);
     harness.key_press(egui::Key::Enter);
     settle(&mut harness);
     assert!(!harness.state().palette.open);
-    assert_eq!(harness.state().inventory.sort, SortColumn::Created);
+    assert_eq!(harness.state().inventory.sort, SortColumn::Name);
 
     // Arrows move the selection, Enter opens the details, Esc closes them.
     harness.key_press(egui::Key::ArrowDown);

@@ -111,6 +111,8 @@ pub struct Strings {
     pub job_done: &'static str,
     pub job_failed: &'static str,
     pub job_clear: &'static str,
+    pub job_no_progress: &'static str,
+    pub sandbox_hover: &'static str,
     pub tl_seen: &'static str,
     pub tl_progress: &'static str,
     pub tl_status: &'static str,
@@ -154,7 +156,7 @@ impl Strings {
 }
 
 pub static EN: Strings = Strings {
-    sandbox_banner: "Sandbox: no account configured — these images are emulated on this computer",
+    sandbox_banner: "Sandbox · no account configured",
     account_env: "Account from environment",
     profile: "Profile",
     profile_sandbox: "Sandbox (built-in)",
@@ -206,6 +208,8 @@ pub static EN: Strings = Strings {
     job_done: "Finished",
     job_failed: "Failed",
     job_clear: "Clear finished",
+    job_no_progress: "in progress (this API reports no percentage)",
+    sandbox_hover: "ImageDesk runs its built-in sandbox because no account is configured: it emulates ECS, ENS, E-HPC Instant and OSS on this computer, so every feature can be tried safely. Set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET to use a real account.",
     tl_seen: "Seen {0} at {1}%",
     tl_progress: "{0}%",
     tl_status: "Now {0}",
@@ -237,7 +241,7 @@ pub static EN: Strings = Strings {
 };
 
 pub static ZH: Strings = Strings {
-    sandbox_banner: "沙箱：尚未配置账号——这些镜像由本机模拟",
+    sandbox_banner: "沙箱 · 尚未配置账号",
     account_env: "环境变量中的账号",
     profile: "配置",
     profile_sandbox: "沙箱（内置）",
@@ -289,6 +293,8 @@ pub static ZH: Strings = Strings {
     job_done: "已完成",
     job_failed: "失败",
     job_clear: "清除已结束",
+    job_no_progress: "进行中（此接口不提供百分比）",
+    sandbox_hover: "因为尚未配置账号，ImageDesk 运行内置沙箱：它在本机模拟 ECS、ENS、E-HPC Instant 和 OSS，可放心试用所有功能。设置 ALIBABA_CLOUD_ACCESS_KEY_ID 和 ALIBABA_CLOUD_ACCESS_KEY_SECRET 即可使用真实账号。",
     tl_seen: "发现：{0}，{1}%",
     tl_progress: "{0}%",
     tl_status: "变为{0}",

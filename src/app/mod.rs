@@ -459,25 +459,22 @@ impl ImageDeskApp {
         ui.horizontal_wrapped(|ui| {
             ui.heading("ImageDesk");
             ui.separator();
-            if self.profiles.len() > 1 {
-                let label = ui.label(s.profile);
-                let mut chosen = self.profile;
-                let names: Vec<String> = (0..self.profiles.len()).map(|i| self.profile_name(i)).collect();
-                egui::ComboBox::from_id_salt("profile")
-                    .selected_text(names.get(chosen).cloned().unwrap_or_default())
-                    .show_ui(ui, |ui| {
-                        for (index, name) in names.iter().enumerate() {
-                            ui.selectable_value(&mut chosen, index, name.as_str());
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
-                self.switch_profile(chosen);
-            }
+            let label = ui.label(s.profile);
+            let mut chosen = self.profile;
+            let names: Vec<String> = (0..self.profiles.len()).map(|i| self.profile_name(i)).collect();
+            egui::ComboBox::from_id_salt("profile")
+                .selected_text(names.get(chosen).cloned().unwrap_or_default())
+                .show_ui(ui, |ui| {
+                    for (index, name) in names.iter().enumerate() {
+                        ui.selectable_value(&mut chosen, index, name.as_str());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            self.switch_profile(chosen);
             if self.is_sandbox() {
-                ui.label(RichText::new(s.sandbox_banner).color(Color32::from_rgb(200, 120, 0)));
-            } else if self.profiles.len() <= 1 {
-                ui.label(self.profile_name(self.profile));
+                ui.label(RichText::new(s.sandbox_banner).color(Color32::from_rgb(200, 120, 0)))
+                    .on_hover_text(s.sandbox_hover);
             }
             ui.separator();
             self.region_picker(ui);
@@ -786,7 +783,14 @@ impl ImageDeskApp {
                     (s.col_id, row.id.clone()),
                     (s.product, row.product.label().to_owned()),
                     (s.col_region, row.region.clone()),
-                    (s.status, format!("{} ({})", s.status_name(row.status), row.status_text)),
+                    (s.status, {
+                        let name = s.status_name(row.status);
+                        if name == row.status_text {
+                            name.to_owned()
+                        } else {
+                            format!("{name} ({})", row.status_text)
+                        }
+                    }),
                     (s.owner, s.owner_name(row.owner).to_owned()),
                     (s.col_size, row.size_gib.map(|g| format!("{g} GiB")).unwrap_or_default()),
                     (s.col_os, row.os.clone()),
@@ -896,6 +900,9 @@ impl ImageDeskApp {
                     ui.label(RichText::new(&job.key.id).monospace().weak());
                     status_badge(ui, job.status, s);
                     match job.state {
+                        JobState::Running if !job.reports_progress => {
+                            ui.label(RichText::new(s.job_no_progress).weak());
+                        }
                         JobState::Running => {
                             ui.add(
                                 egui::ProgressBar::new(f32::from(job.progress) / 100.0)
@@ -1105,9 +1112,12 @@ fn status_badge(ui: &mut egui::Ui, status: Status, s: &i18n::Strings) {
 
 fn progress_cell(ui: &mut egui::Ui, image: &ImageRow) {
     match (image.status.in_flight(), image.progress) {
-        (true, progress) => {
-            let fraction = f32::from(progress.unwrap_or(0)) / 100.0;
+        (true, Some(progress)) => {
+            let fraction = f32::from(progress) / 100.0;
             ui.add(egui::ProgressBar::new(fraction).show_percentage().desired_width(90.0));
+        }
+        (true, None) => {
+            ui.label(RichText::new("…").weak());
         }
         (false, Some(percent)) if image.status == Status::Failed => {
             ui.label(format!("{percent}%"));

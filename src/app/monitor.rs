@@ -100,6 +100,8 @@ pub struct Job {
     pub state: JobState,
     pub status: Status,
     pub progress: u8,
+    /// Whether the API reports a percentage for this work (ENS does not).
+    pub reports_progress: bool,
     /// First observation (time, progress), for the rate.
     first: (f64, u8),
     pub last_change_secs: f64,
@@ -154,6 +156,7 @@ impl JobBoard {
             state: JobState::Running,
             status: Status::Creating,
             progress: 0,
+            reports_progress: true,
             first: (now_secs, 0),
             last_change_secs: now_secs,
             timeline: Vec::new(),
@@ -174,6 +177,7 @@ impl JobBoard {
                     state: JobState::Running,
                     status: row.status,
                     progress,
+                    reports_progress: row.progress.is_some(),
                     first: (now_secs, progress),
                     last_change_secs: now_secs,
                     timeline: Vec::new(),
@@ -184,6 +188,7 @@ impl JobBoard {
             return None;
         };
         job.name.clone_from(&row.name);
+        job.reports_progress |= row.progress.is_some();
         if progress > job.progress {
             let last_logged = job
                 .timeline

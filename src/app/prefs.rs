@@ -30,8 +30,9 @@ impl Default for Prefs {
             lang: None,
             regions: vec!["cn-hangzhou".into(), "cn-beijing".into()],
             filters: Filters::default(),
-            sort: SortColumn::Name,
-            ascending: true,
+            // Newest first, as in the consoles.
+            sort: SortColumn::Created,
+            ascending: false,
             show_jobs: true,
             profile: 0,
         }
