@@ -101,6 +101,14 @@ pub struct SourceState {
     pub loaded: bool,
 }
 
+/// What the sorted order depends on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct OrderKey {
+    sort: SortColumn,
+    ascending: bool,
+    version: u64,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 struct ViewKey {
     filters: Filters,
@@ -119,6 +127,9 @@ pub struct InventoryState {
     pub ascending: bool,
     pub selected: Option<RowKey>,
     pub sources: BTreeMap<Source, SourceState>,
+    /// Every row index in sort order; a keystroke in the search box only re-filters this.
+    order: Vec<usize>,
+    order_key: Option<OrderKey>,
     view: Vec<usize>,
     view_key: Option<ViewKey>,
     families: Vec<String>,
@@ -135,6 +146,8 @@ impl Default for InventoryState {
             ascending: true,
             selected: None,
             sources: BTreeMap::new(),
+            order: Vec::new(),
+            order_key: None,
             view: Vec::new(),
             view_key: None,
             families: Vec::new(),
@@ -197,25 +210,26 @@ impl InventoryState {
         if self.view_key.as_ref() == Some(&key) {
             return;
         }
+        let order_key = OrderKey { sort: self.sort, ascending: self.ascending, version: self.version };
+        if self.order_key != Some(order_key) {
+            let rows = &self.rows;
+            let (sort, ascending) = (self.sort, self.ascending);
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            order.sort_unstable_by(|&a, &b| {
+                let (a, b) = (&rows[a], &rows[b]);
+                let order = sort
+                    .compare(a, b)
+                    .then_with(|| a.id.cmp(&b.id))
+                    .then_with(|| a.product.cmp(&b.product))
+                    .then_with(|| a.source_region.cmp(&b.source_region));
+                if ascending { order } else { order.reverse() }
+            });
+            self.order = order;
+            self.order_key = Some(order_key);
+        }
         let needle = self.filters.search.trim().to_lowercase();
-        let mut view: Vec<usize> = self
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(_, row)| self.filters.accepts(row, &needle))
-            .map(|(index, _)| index)
-            .collect();
-        let rows = &self.rows;
-        let (sort, ascending) = (self.sort, self.ascending);
-        view.sort_by(|&a, &b| {
-            let (a, b) = (&rows[a], &rows[b]);
-            let order = sort
-                .compare(a, b)
-                .then_with(|| a.id.cmp(&b.id))
-                .then_with(|| a.product.cmp(&b.product))
-                .then_with(|| a.source_region.cmp(&b.source_region));
-            if ascending { order } else { order.reverse() }
-        });
+        let view: Vec<usize> =
+            self.order.iter().copied().filter(|&i| self.filters.accepts(&self.rows[i], &needle)).collect();
         self.view = view;
         self.view_key = Some(key);
     }

@@ -840,10 +840,12 @@ impl ImageDeskApp {
                     }
                     Some(TaskView::Loaded(tasks)) => {
                         for task in tasks {
-                            ui.label(format!(
-                                "{} · {} · {} · {} → {}",
-                                task.id, task.action, task.status, task.created, task.finished
-                            ));
+                            let mut line =
+                                format!("{} · {} · {} · {}", task.id, task.action, task.status, task.created);
+                            if !task.finished.is_empty() {
+                                line.push_str(&format!(" → {}", task.finished));
+                            }
+                            ui.label(line);
                         }
                     }
                     Some(TaskView::Failed(failure)) => {
@@ -1075,6 +1077,7 @@ fn combo<T: Clone + PartialEq>(
     let current = value.as_ref().map_or_else(|| all.to_owned(), &name);
     egui::ComboBox::from_id_salt(id)
         .selected_text(current)
+        .width(110.0)
         .show_ui(ui, |ui| {
             ui.selectable_value(value, None, all);
             for option in options {
