@@ -3,6 +3,7 @@
 //! one ClientToken per logical create/import/copy, and a concurrent, order-preserving pager.
 
 pub mod credentials;
+pub mod diagnose;
 pub mod endpoint;
 pub mod oss;
 
