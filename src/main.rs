@@ -5,9 +5,10 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use imagedesk::app::worker::{Backend, WorkerOptions};
+use imagedesk::app::worker::{Backend, ProfileStorage, WorkerOptions};
 use imagedesk::app::{ImageDeskApp, ProfileEntry, install_fonts, load_prefs};
 use imagedesk::client::{Client, ClientError, Profile, StaticCredentials};
+use imagedesk::profiles::{self, ProfilesFile, SecretStore, SystemKeychain};
 use imagedesk::protocol::ops::ecs::{DescribeImages, DescribeRegions, ImageOwnerAlias, ImageStatus};
 use imagedesk::protocol::sign::vectors;
 use imagedesk::sandbox::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, Sandbox, SandboxConfig};
@@ -90,6 +91,18 @@ fn run_gui() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    // Saved profiles (their secrets stay in the keychain until a profile is used).
+    let secrets: Arc<dyn SecretStore> = SystemKeychain::open_in_background();
+    let profiles_path = profiles::config::default_path(|name| std::env::var(name).ok());
+    match ProfilesFile::load(&profiles_path) {
+        Ok(file) => profiles.extend(file.profiles.into_iter().map(|record| ProfileEntry {
+            name: record.name().to_owned(),
+            backend: Backend::Stored { record: Box::new(record), secrets: Arc::clone(&secrets) },
+        })),
+        // Shown, and the file is left alone (saving would overwrite it): start without it.
+        Err(e) => eprintln!("imagedesk: {e}"),
+    }
+    let storage = ProfileStorage { path: profiles_path, secrets };
     // The sandbox is always offered; an external one (the `imagedesk-sandbox` binary) if named.
     let sandbox = match std::env::var("IMAGEDESK_SANDBOX_URL").ok().filter(|u| !u.is_empty()) {
         Some(url) => Backend::SandboxAt(url),
@@ -112,7 +125,8 @@ fn run_gui() -> ExitCode {
         Box::new(move |cc| {
             install_fonts(&cc.egui_ctx);
             let prefs = load_prefs(cc.storage);
-            let app = ImageDeskApp::with_profiles(profiles, prefs, WorkerOptions::default());
+            let options = WorkerOptions { storage: Some(storage), ..WorkerOptions::default() };
+            let app = ImageDeskApp::with_profiles(profiles, prefs, options);
             if exit_after_first_frame {
                 return Ok(Box::new(FirstFrameProbe { app, frames: 0 }));
             }

@@ -49,6 +49,7 @@ impl TestSandbox {
                 slow: Duration::from_millis(400),
                 growth: 1.5,
             },
+            ..WorkerOptions::default()
         };
         let mut harness = Harness::builder()
             .with_size(egui::vec2(1400.0, 900.0))

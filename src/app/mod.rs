@@ -9,6 +9,7 @@ pub mod model;
 pub mod monitor;
 pub mod palette;
 pub mod prefs;
+pub mod profile_form;
 pub mod worker;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -16,6 +17,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use eframe::egui::{self, Color32, Key, KeyboardShortcut, Modifiers, RichText};
 use egui_extras::{Column, TableBuilder};
 
+use crate::client::diagnose::Verdict;
+use crate::profiles::ProfileKind;
+use crate::profiles::validate as profiles_validate;
 pub use fonts::install_fonts;
 use i18n::{Lang, fill};
 use inventory::{InventoryState, SortColumn};
@@ -23,7 +27,8 @@ use model::{ImageRow, Owner, Product, RowKey, Source, Status};
 use monitor::{JobBoard, JobState, Notice, human_duration};
 use palette::{Action, ActionContext, PaletteState};
 use prefs::{PREFS_KEY, Prefs};
-use worker::{Backend, Command, Event, Failure, RegionChoice, TaskInfo, Worker, WorkerOptions};
+use profile_form::{ApsaraStyle, Field, FormMode, ProfileForm};
+use worker::{Backend, Command, Event, Failure, ProfileTest, RegionChoice, TaskInfo, Worker, WorkerOptions};
 
 /// A profile the switcher offers (real, keychain-backed profiles come with the profile manager).
 #[derive(Clone, Debug)]
@@ -94,6 +99,12 @@ pub struct ImageDeskApp {
     started_wall: chrono::DateTime<chrono::Local>,
     focus_search: bool,
     scroll_to_selection: bool,
+    /// The Profiles window.
+    pub profiles_open: bool,
+    pub profile_form: ProfileForm,
+    pub profile_test: Option<ProfileTest>,
+    profile_busy: bool,
+    pub profile_error: Option<Failure>,
 }
 
 impl ImageDeskApp {
@@ -144,6 +155,11 @@ impl ImageDeskApp {
             started_wall: chrono::Local::now(),
             focus_search: false,
             scroll_to_selection: false,
+            profiles_open: false,
+            profile_form: ProfileForm::default(),
+            profile_test: None,
+            profile_busy: false,
+            profile_error: None,
         }
     }
 
@@ -188,7 +204,7 @@ impl ImageDeskApp {
         self.regions_error = None;
         self.worker_error = None;
         let Some(entry) = self.profiles.get(self.profile) else { return };
-        match Worker::spawn(entry.backend.clone(), self.options) {
+        match Worker::spawn(entry.backend.clone(), self.options.clone()) {
             Ok(worker) => {
                 self.worker = Some(worker);
                 self.send(Command::LoadRegions);
@@ -331,6 +347,33 @@ impl ImageDeskApp {
                 self.regions_error = None;
             }
             Event::Regions(Err(failure)) => self.regions_error = Some(failure),
+            Event::ProfileTested(test) => {
+                self.profile_busy = false;
+                self.profile_test = Some(test);
+            }
+            Event::ProfileSaved(Ok(record)) => {
+                self.profile_busy = false;
+                self.profile_error = None;
+                let Some(storage) = self.options.storage.clone() else { return };
+                let name = record.name().to_owned();
+                let s = self.strings();
+                let title = fill(s.profile_saved, &[&name, storage.secrets.backend()]);
+                let entry = ProfileEntry {
+                    name: name.clone(),
+                    backend: Backend::Stored { record, secrets: storage.secrets },
+                };
+                match self.profiles.iter_mut().find(|p| p.name == name) {
+                    Some(existing) => *existing = entry,
+                    None => self.profiles.push(entry),
+                }
+                self.profile_form = ProfileForm::default();
+                self.profile_test = None;
+                self.toast(ToastKind::Success, title, String::new());
+            }
+            Event::ProfileSaved(Err(failure)) => {
+                self.profile_busy = false;
+                self.profile_error = Some(failure);
+            }
             Event::Tasks { key, result } => {
                 let view = match result {
                     Ok(tasks) => TaskView::Loaded(tasks),
@@ -394,6 +437,8 @@ impl ImageDeskApp {
         if escape {
             if self.palette.open {
                 self.palette.open = false;
+            } else if self.profiles_open {
+                self.profiles_open = false;
             } else if self.detail_open {
                 self.detail_open = false;
             }
@@ -451,6 +496,7 @@ impl ImageDeskApp {
         }
         egui::CentralPanel::default().show(ui, |ui| self.inventory_view(ui));
         self.palette_window(ui.ctx());
+        self.profiles_window(ui.ctx());
         self.toasts_area(ui.ctx());
     }
 
@@ -492,6 +538,7 @@ impl ImageDeskApp {
             if ui.button(s.palette_button).on_hover_text("Ctrl+K").clicked() {
                 self.palette.open();
             }
+            ui.toggle_value(&mut self.profiles_open, s.profiles_button);
             ui.separator();
             let label = ui.label("Language · 语言");
             let mut lang = self.lang;
@@ -943,6 +990,192 @@ impl ImageDeskApp {
         }
     }
 
+    /// Names of the profiles the user saved (the form refuses duplicates).
+    fn saved_names(&self) -> Vec<String> {
+        self.profiles
+            .iter()
+            .filter(|p| matches!(p.backend, Backend::Stored { .. }))
+            .map(|p| p.name.clone())
+            .collect()
+    }
+
+    fn profiles_window(&mut self, ctx: &egui::Context) {
+        if !self.profiles_open {
+            return;
+        }
+        let s = self.strings();
+        let mut open = true;
+        egui::Window::new(s.profiles_title)
+            .id(egui::Id::unique("profiles_window"))
+            .open(&mut open)
+            .default_width(560.0)
+            .vscroll(true)
+            .show(ctx, |ui| self.profiles_contents(ui));
+        if !open {
+            self.profiles_open = false;
+        }
+    }
+
+    fn profiles_contents(&mut self, ui: &mut egui::Ui) {
+        let s = self.strings();
+        let lang = self.lang;
+        match &self.options.storage {
+            Some(storage) => {
+                if let Some(problem) = storage.secrets.problem() {
+                    ui.colored_label(Color32::from_rgb(200, 120, 0), fill(s.keychain_missing, &[&problem]));
+                }
+                ui.label(fill(s.secrets_in, &[storage.secrets.backend()]));
+            }
+            None => {
+                ui.label(RichText::new(s.keychain_missing.replace("({0})", "")).weak());
+            }
+        }
+        ui.add_space(4.0);
+        ui.strong(s.saved_profiles);
+        let saved: Vec<&ProfileEntry> =
+            self.profiles.iter().filter(|p| matches!(p.backend, Backend::Stored { .. })).collect();
+        if saved.is_empty() {
+            ui.label(RichText::new(s.no_saved_profiles).weak());
+        }
+        egui::Grid::new("saved_profiles").striped(true).show(ui, |ui| {
+            for entry in saved {
+                if let Backend::Stored { record, .. } = &entry.backend {
+                    ui.label(&entry.name);
+                    ui.label(match record.kind {
+                        ProfileKind::ApsaraStack => s.kind_apsara,
+                        _ => s.kind_cloud,
+                    });
+                    ui.label(record.connection.region_id.as_str());
+                    ui.end_row();
+                }
+            }
+        });
+        ui.separator();
+        ui.heading(s.new_profile);
+        let taken = self.saved_names();
+        let problems = self.profile_form.validate(&taken);
+        let form = &mut self.profile_form;
+        egui::Grid::new("profile_form").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+            text_field(ui, form, &problems, lang, Field::Name, s.f_name, FieldKind::Plain);
+            let label = ui.label(s.f_kind);
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut form.kind, ProfileKind::AlibabaCloud, s.kind_cloud);
+                ui.radio_value(&mut form.kind, ProfileKind::ApsaraStack, s.kind_apsara);
+            })
+            .response
+            .labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label(s.f_mode);
+            egui::ComboBox::from_id_salt("profile_mode")
+                .selected_text(form.mode.label())
+                .show_ui(ui, |ui| {
+                    for mode in FormMode::ALL {
+                        ui.selectable_value(&mut form.mode, mode, mode.label());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+            if form.mode != FormMode::EcsRamRole {
+                text_field(ui, form, &problems, lang, Field::AccessKeyId, s.f_key_id, FieldKind::Plain);
+                text_field(ui, form, &problems, lang, Field::Secret, s.f_secret, FieldKind::Secret);
+                ui.label("");
+                ui.checkbox(&mut form.reveal_secret, s.f_reveal);
+                ui.end_row();
+            }
+            match form.mode {
+                FormMode::StsToken => {
+                    text_field(ui, form, &problems, lang, Field::Token, s.f_token, FieldKind::Secret)
+                }
+                FormMode::RamRoleArn => {
+                    text_field(ui, form, &problems, lang, Field::RoleArn, s.f_role_arn, FieldKind::Plain);
+                    text_field(ui, form, &problems, lang, Field::SessionName, s.f_session, FieldKind::Plain);
+                    text_field(ui, form, &problems, lang, Field::Duration, s.f_duration, FieldKind::Plain);
+                }
+                FormMode::EcsRamRole => {
+                    text_field(ui, form, &problems, lang, Field::RoleName, s.f_role_name, FieldKind::Plain)
+                }
+                FormMode::AccessKey => {}
+            }
+            text_field(ui, form, &problems, lang, Field::Region, s.f_region, FieldKind::Plain);
+            text_field(ui, form, &problems, lang, Field::Endpoint, s.f_endpoint, FieldKind::Plain);
+            let label = ui.label("");
+            ui.checkbox(&mut form.allow_http, s.f_http).labelled_by(label.id);
+            ui.end_row();
+            if form.kind == ProfileKind::ApsaraStack {
+                let label = ui.label(s.f_style);
+                egui::ComboBox::from_id_salt("apsara_style")
+                    .selected_text(form.apsara_style.label())
+                    .show_ui(ui, |ui| {
+                        for style in ApsaraStyle::ALL {
+                            ui.selectable_value(&mut form.apsara_style, style, style.label());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label(s.f_org);
+                ui.text_edit_singleline(&mut form.organization_id).labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label(s.f_rg);
+                ui.text_edit_singleline(&mut form.resource_group_id).labelled_by(label.id);
+                ui.end_row();
+                text_field(ui, form, &problems, lang, Field::CaCertificate, s.f_ca, FieldKind::Plain);
+            }
+        });
+        ui.add_space(6.0);
+        let mut action = None;
+        ui.horizontal(|ui| {
+            let idle = !self.profile_busy;
+            if ui.add_enabled(idle, egui::Button::new(s.test_connection)).clicked() {
+                action = Some(false);
+            }
+            if ui
+                .add_enabled(idle && self.options.storage.is_some(), egui::Button::new(s.save_profile))
+                .clicked()
+            {
+                action = Some(true);
+            }
+            if self.profile_busy {
+                ui.spinner();
+                ui.label(s.testing);
+            }
+        });
+        if self.profile_form.submitted && !problems.is_empty() {
+            ui.colored_label(ui.visuals().error_fg_color, fill(s.fix_fields, &[&problems.len().to_string()]));
+        }
+        if let Some(save) = action {
+            self.profile_form.submitted = true;
+            if let Ok(draft) = self.profile_form.draft(&taken) {
+                let command = if save {
+                    Command::SaveProfile(Box::new(draft))
+                } else {
+                    Command::TestProfile(Box::new(draft))
+                };
+                self.profile_test = None;
+                self.profile_error = None;
+                self.profile_busy = self.send(command);
+            }
+        }
+        if let Some(test) = &self.profile_test {
+            let (text, good) = verdict_text(test, lang);
+            let color = if good { Status::Available.style().0 } else { ui.visuals().error_fg_color };
+            ui.colored_label(color, text);
+            if let Some(skew) = test.clock_skew_secs {
+                ui.label(fill(s.clock_diff, &[&skew.to_string()]));
+            }
+            if let Some(error) = &test.error {
+                ui.label(RichText::new(error).weak().small());
+            }
+        }
+        if let Some(failure) = &self.profile_error {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("{}: {}", s.profile_save_failed, failure.message),
+            );
+        }
+    }
+
     fn palette_window(&mut self, ctx: &egui::Context) {
         if !self.palette.open {
             return;
@@ -1139,6 +1372,114 @@ fn timeline(ui: &mut egui::Ui, job: &monitor::Job, lang: Lang, origin: chrono::D
             ui.label(RichText::new(format!("{} {}", at.format("%H:%M:%S"), entry.what.text(lang))).small());
         }
     });
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FieldKind {
+    Plain,
+    /// Masked unless "Show secret" is on.
+    Secret,
+}
+
+/// One labelled text field of the profile form, with its error underneath once it may show.
+fn text_field(
+    ui: &mut egui::Ui,
+    form: &mut ProfileForm,
+    problems: &std::collections::BTreeMap<Field, profiles_validate::Problem>,
+    lang: Lang,
+    field: Field,
+    label: &str,
+    kind: FieldKind,
+) {
+    let label = ui.label(label);
+    let reveal = form.reveal_secret;
+    let value = match field {
+        Field::Name => &mut form.name,
+        Field::AccessKeyId => &mut form.access_key_id,
+        Field::Secret => &mut form.access_key_secret,
+        Field::Token => &mut form.security_token,
+        Field::RoleArn => &mut form.role_arn,
+        Field::SessionName => &mut form.session_name,
+        Field::Duration => &mut form.duration,
+        Field::RoleName => &mut form.role_name,
+        Field::Region => &mut form.region,
+        Field::Endpoint => &mut form.endpoint,
+        Field::CaCertificate => &mut form.ca_certificate,
+    };
+    let edit =
+        egui::TextEdit::singleline(value).desired_width(320.0).password(kind == FieldKind::Secret && !reveal);
+    let changed = ui.add(edit).labelled_by(label.id).changed();
+    ui.end_row();
+    if changed {
+        form.touch(field);
+    }
+    if form.shows(field)
+        && let Some(problem) = problems.get(&field)
+    {
+        ui.label("");
+        let text = match lang {
+            Lang::En => &problem.en,
+            Lang::Zh => &problem.zh,
+        };
+        ui.colored_label(ui.visuals().error_fg_color, text);
+        ui.end_row();
+    }
+}
+
+/// What a connection test means, in the UI language; `true` when it worked.
+fn verdict_text(test: &ProfileTest, lang: Lang) -> (String, bool) {
+    let skew = test.clock_skew_secs.unwrap_or(0).to_string();
+    let (en, zh) = match test.verdict {
+        Verdict::Connected => {
+            let n = test.regions.to_string();
+            return (
+                match lang {
+                    Lang::En => format!("Connected: {n} regions visible."),
+                    Lang::Zh => format!("连接成功：可见 {n} 个地域。"),
+                },
+                true,
+            );
+        }
+        Verdict::UnknownAccessKey => (
+            "This AccessKey ID does not exist (or belongs to another site): check the ID.",
+            "此 AccessKey ID 不存在（或属于其他站点）：请检查 ID。",
+        ),
+        Verdict::WrongSecret => (
+            "Signature mismatch: the AccessKey secret is wrong for this ID.",
+            "签名不匹配：此 ID 对应的 AccessKey Secret 不正确。",
+        ),
+        Verdict::DisabledKey => (
+            "This AccessKey is disabled: enable it in the RAM console, or use another.",
+            "此 AccessKey 已被禁用：请在 RAM 控制台启用，或换用其他密钥。",
+        ),
+        Verdict::BadSecurityToken => (
+            "The STS security token is wrong or has expired: get a new temporary key.",
+            "STS 安全令牌错误或已过期：请重新获取临时密钥。",
+        ),
+        Verdict::MissingPermission => (
+            "The key works but may not call ECS DescribeRegions: grant it ecs:Describe* (for example AliyunECSReadOnlyAccess).",
+            "密钥有效，但无权调用 ECS DescribeRegions：请授予 ecs:Describe*（例如 AliyunECSReadOnlyAccess）。",
+        ),
+        Verdict::ClockSkew => {
+            return (
+                match lang {
+                    Lang::En => format!("Your clock is {skew} s off the server's: correct the system time."),
+                    Lang::Zh => format!("本机时钟与服务器相差 {skew} 秒：请校正系统时间。"),
+                },
+                false,
+            );
+        }
+        Verdict::Tls => (
+            "TLS failed: for a private cloud give its CA certificate, and check the endpoint's host name.",
+            "TLS 握手失败：专有云请提供其 CA 证书，并检查 Endpoint 的主机名。",
+        ),
+        Verdict::Network => (
+            "No answer from the endpoint: check the address, proxy and firewall.",
+            "Endpoint 无响应：请检查地址、代理和防火墙。",
+        ),
+        Verdict::Other => ("The test failed.", "测试失败。"),
+    };
+    (if lang == Lang::En { en } else { zh }.to_owned(), false)
 }
 
 impl eframe::App for ImageDeskApp {

@@ -13,8 +13,11 @@ use tokio::time::Instant;
 
 use super::model::{ImageRow, Product, RowKey, Source};
 use super::monitor::{PollCadence, PollPolicy};
+use super::profile_form::ProfileDraft;
 use crate::Credential;
+use crate::client::diagnose::Verdict;
 use crate::client::{Client, ClientError, Profile, StaticCredentials};
+use crate::profiles::{CredentialSpec, ProfileRecord, ProfilesFile, SecretKind, SecretStore};
 use crate::protocol::ops::ecs::{
     self, Architecture, DescribeImages, DescribeRegions, DescribeTasks, ImageFormat, ImageStatus,
     ImportDiskMapping, ImportImage, OsType,
@@ -33,7 +36,7 @@ const EVENT_CAPACITY: usize = 64;
 const POLL_BATCH: usize = 100;
 
 /// UI → worker.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Command {
     /// List every image of every product in these regions (all statuses, all pages), plus ENS.
     Refresh { regions: Vec<String> },
@@ -45,6 +48,10 @@ pub enum Command {
     DemoImport { region: String },
     /// The ECS tasks of one image, for the detail pane.
     LoadTasks(RowKey),
+    /// "Test connection" with a profile that is being edited.
+    TestProfile(Box<ProfileDraft>),
+    /// Save a profile: its secrets to the keychain, the rest to the profiles file.
+    SaveProfile(Box<ProfileDraft>),
 }
 
 /// A failed request, ready to show: the message and what to do about it.
@@ -129,6 +136,27 @@ pub enum Event {
         key: RowKey,
         result: Result<Vec<TaskInfo>, Failure>,
     },
+    /// The outcome of "Test connection".
+    ProfileTested(ProfileTest),
+    /// A profile was saved, or why not.
+    ProfileSaved(Result<Box<ProfileRecord>, Failure>),
+}
+
+/// What "Test connection" found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileTest {
+    pub profile: String,
+    pub verdict: Verdict,
+    pub regions: usize,
+    pub clock_skew_secs: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// Where profiles are saved: the records file and the secret store.
+#[derive(Clone, Debug)]
+pub struct ProfileStorage {
+    pub path: std::path::PathBuf,
+    pub secrets: Arc<dyn SecretStore>,
 }
 
 /// What the worker talks to.
@@ -140,6 +168,8 @@ pub enum Backend {
     SandboxAt(String),
     /// A real account (optionally against another endpoint, e.g. a private cloud).
     Account { credential: Credential, endpoint: Option<String> },
+    /// A saved profile; its secrets are read from `secrets` when the worker starts.
+    Stored { record: Box<ProfileRecord>, secrets: Arc<dyn SecretStore> },
 }
 
 impl std::fmt::Debug for Backend {
@@ -150,6 +180,11 @@ impl std::fmt::Debug for Backend {
             Self::Account { endpoint, .. } => {
                 f.debug_struct("Account").field("endpoint", endpoint).finish_non_exhaustive()
             }
+            Self::Stored { record, secrets } => f
+                .debug_struct("Stored")
+                .field("profile", &record.name())
+                .field("secrets", &secrets.backend())
+                .finish(),
         }
     }
 }
@@ -166,9 +201,11 @@ impl Backend {
 }
 
 /// Tuning of the worker (tests poll faster than people need).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct WorkerOptions {
     pub poll: PollPolicy,
+    /// Where "Save profile" writes; `None` = saving is not offered.
+    pub storage: Option<ProfileStorage>,
 }
 
 /// Every listing a refresh of `regions` makes: ECS and E-HPC Instant per region, ENS once.
@@ -295,6 +332,7 @@ fn run(backend: Backend, options: WorkerOptions, mut commands: mpsc::Receiver<Co
             sandbox_mode,
             watch: BTreeMap::new(),
             cadence: PollCadence::new(options.poll),
+            storage: options.storage.clone(),
         };
         let mut next_poll = Instant::now();
         loop {
@@ -331,6 +369,14 @@ fn failure_events(command: &Command, failure: &Failure) -> Vec<Event> {
             vec![Event::ActionFailed { action: "ImportImage".into(), failure: failure.clone() }]
         }
         Command::LoadTasks(key) => vec![Event::Tasks { key: key.clone(), result: Err(failure.clone()) }],
+        Command::TestProfile(draft) => vec![Event::ProfileTested(ProfileTest {
+            profile: draft.record.name().to_owned(),
+            verdict: Verdict::Other,
+            regions: 0,
+            clock_skew_secs: None,
+            error: Some(failure.message.clone()),
+        })],
+        Command::SaveProfile(_) => vec![Event::ProfileSaved(Err(failure.clone()))],
     }
 }
 
@@ -341,6 +387,7 @@ struct WorkerState {
     /// Watched images and the progress last seen.
     watch: BTreeMap<RowKey, Option<u8>>,
     cadence: PollCadence,
+    storage: Option<ProfileStorage>,
 }
 
 impl WorkerState {
@@ -409,6 +456,26 @@ impl WorkerState {
                 tokio::spawn(async move {
                     let result = load_tasks(&client, &key).await;
                     outbox.send(Event::Tasks { key, result }).await;
+                });
+                false
+            }
+            Command::TestProfile(draft) => {
+                let outbox = self.outbox.clone();
+                tokio::spawn(async move {
+                    outbox.send(Event::ProfileTested(test_profile(*draft).await)).await;
+                });
+                false
+            }
+            Command::SaveProfile(draft) => {
+                let (outbox, storage) = (self.outbox.clone(), self.storage.clone());
+                tokio::spawn(async move {
+                    let result = match storage {
+                        Some(storage) => tokio::task::spawn_blocking(move || save_profile(&storage, *draft))
+                            .await
+                            .unwrap_or_else(|e| Err(Failure::plain(format!("saving stopped: {e}")))),
+                        None => Err(Failure::plain("profiles cannot be saved in this session")),
+                    };
+                    outbox.send(Event::ProfileSaved(result)).await;
                 });
                 false
             }
@@ -595,6 +662,16 @@ async fn connect(backend: Backend) -> Result<(Client, Option<RunningSandbox>), F
             profile.endpoint = endpoint;
             (credential, None)
         }
+        Backend::Stored { record, secrets } => {
+            let name = record.name().to_owned();
+            let spec = record.credential.clone();
+            let credential =
+                tokio::task::spawn_blocking(move || credential_from_store(&name, &spec, secrets.as_ref()))
+                    .await
+                    .map_err(|e| Failure::plain(format!("reading the keychain stopped: {e}")))??;
+            profile = record.connection.clone();
+            (credential, None)
+        }
         Backend::SandboxAt(url) => {
             profile.endpoint = Some(url.clone());
             profile.oss_endpoint = Some(url);
@@ -613,6 +690,92 @@ async fn connect(backend: Backend) -> Result<(Client, Option<RunningSandbox>), F
     let client = Client::new(profile, Arc::new(StaticCredentials::new(credential)))
         .map_err(|e| Failure::from_client(&e))?;
     Ok((client, sandbox))
+}
+
+/// The credential of a saved profile, its secrets read from the store.
+fn credential_from_store(
+    name: &str,
+    spec: &CredentialSpec,
+    secrets: &dyn SecretStore,
+) -> Result<Credential, Failure> {
+    let read = |kind| {
+        secrets
+            .get(name, kind)
+            .map_err(|e| Failure::plain(format!("cannot read profile {name:?} from the keychain: {e}")))?
+            .ok_or_else(|| {
+                Failure::plain(format!(
+                    "the keychain ({}) has no secret for profile {name:?}; edit the profile and enter it again",
+                    secrets.backend()
+                ))
+            })
+    };
+    match spec {
+        CredentialSpec::AccessKey { access_key_id } => {
+            Ok(Credential::new(access_key_id, read(SecretKind::AccessKeySecret)?))
+        }
+        CredentialSpec::StsToken { access_key_id } => {
+            let token = read(SecretKind::SecurityToken)?;
+            Ok(Credential::new(access_key_id, read(SecretKind::AccessKeySecret)?).with_security_token(token))
+        }
+        CredentialSpec::RamRoleArn { .. } | CredentialSpec::EcsRamRole { .. } => Err(Failure::plain(
+            "RamRoleArn and EcsRamRole profiles are saved, but signing in with them is not available yet",
+        )),
+    }
+}
+
+/// Build a client from an unsaved draft and run "Test connection" with it.
+async fn test_profile(draft: ProfileDraft) -> ProfileTest {
+    let profile = draft.record.name().to_owned();
+    let failed = |error: String| ProfileTest {
+        profile: profile.clone(),
+        verdict: Verdict::Other,
+        regions: 0,
+        clock_skew_secs: None,
+        error: Some(error),
+    };
+    let credential = match (&draft.record.credential, &draft.secret) {
+        (CredentialSpec::AccessKey { access_key_id }, Some(secret)) => {
+            Credential::new(access_key_id, secret.clone())
+        }
+        (CredentialSpec::StsToken { access_key_id }, Some(secret)) => {
+            let token = draft.token.clone().unwrap_or_else(|| crate::Secret::new(""));
+            Credential::new(access_key_id, secret.clone()).with_security_token(token)
+        }
+        _ => return failed("testing RamRoleArn and EcsRamRole profiles is not available yet".into()),
+    };
+    let mut connection = draft.record.connection.clone();
+    // One attempt: the user is waiting, and a wrong key does not become right on retry.
+    connection.retry.max_attempts = 1;
+    match Client::new(connection, Arc::new(StaticCredentials::new(credential))) {
+        Ok(client) => {
+            let report = client.test_connection().await;
+            ProfileTest {
+                profile,
+                verdict: report.verdict,
+                regions: report.regions,
+                clock_skew_secs: report.clock_skew_secs,
+                error: report.error,
+            }
+        }
+        Err(e) => failed(e.to_string()),
+    }
+}
+
+/// Secrets first (if the keychain refuses, nothing is written), then the record.
+fn save_profile(storage: &ProfileStorage, draft: ProfileDraft) -> Result<Box<ProfileRecord>, Failure> {
+    let name = draft.record.name().to_owned();
+    let keychain = |e: crate::profiles::KeychainError| Failure::plain(format!("{e}"));
+    if let Some(secret) = &draft.secret {
+        storage.secrets.put(&name, SecretKind::AccessKeySecret, secret).map_err(keychain)?;
+    }
+    match &draft.token {
+        Some(token) => storage.secrets.put(&name, SecretKind::SecurityToken, token).map_err(keychain)?,
+        None => storage.secrets.delete(&name, SecretKind::SecurityToken).map_err(keychain)?,
+    }
+    let mut file = ProfilesFile::load(&storage.path).map_err(|e| Failure::plain(e.to_string()))?;
+    file.upsert(draft.record.clone());
+    file.save(&storage.path).map_err(|e| Failure::plain(e.to_string()))?;
+    Ok(Box::new(draft.record))
 }
 
 #[cfg(test)]

@@ -65,6 +65,79 @@ pub trait SecretStore: Send + Sync + fmt::Debug {
     fn get(&self, profile: &str, kind: SecretKind) -> Result<Option<Secret>, KeychainError>;
     /// Remove; a missing secret is not an error.
     fn delete(&self, profile: &str, kind: SecretKind) -> Result<(), KeychainError>;
+    /// Why the OS keychain is not in use, if it is not (the UI says so).
+    fn problem(&self) -> Option<String> {
+        None
+    }
+}
+
+/// The OS keychain, opened on a background thread at start-up (probing D-Bus takes tens of
+/// milliseconds, too long for the first frame); falls back to [`SessionStore`] when no keychain
+/// answers, and says why. Calls before it is open wait for it (they run on worker threads).
+pub struct SystemKeychain {
+    state: std::sync::OnceLock<(Box<dyn SecretStore>, Option<String>)>,
+}
+
+impl fmt::Debug for SystemKeychain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SystemKeychain").field("backend", &self.backend()).finish()
+    }
+}
+
+impl SystemKeychain {
+    pub fn open_in_background() -> Arc<Self> {
+        let keychain = Arc::new(Self { state: std::sync::OnceLock::new() });
+        let opening = Arc::clone(&keychain);
+        let spawned = std::thread::Builder::new().name("imagedesk-keychain".into()).spawn(move || {
+            opening.settle(Keychain::open_system());
+        });
+        if let Err(e) = spawned {
+            keychain
+                .settle(Err(KeychainError::Unavailable(format!("cannot start the keychain thread: {e}"))));
+        }
+        keychain
+    }
+
+    fn settle(&self, opened: Result<Keychain, KeychainError>) {
+        let state: (Box<dyn SecretStore>, Option<String>) = match opened {
+            Ok(keychain) => (Box::new(keychain), None),
+            Err(e) => {
+                tracing::warn!("{e}; profile secrets are kept for this session only");
+                (Box::new(SessionStore::default()), Some(e.to_string()))
+            }
+        };
+        let _ = self.state.set(state);
+    }
+
+    fn store(&self) -> &dyn SecretStore {
+        self.state.wait().0.as_ref()
+    }
+}
+
+impl SecretStore for SystemKeychain {
+    fn backend(&self) -> &str {
+        self.state.get().map_or("OS keychain (opening…)", |(store, _)| store.backend())
+    }
+
+    fn persistent(&self) -> bool {
+        self.state.get().is_some_and(|(store, _)| store.persistent())
+    }
+
+    fn put(&self, profile: &str, kind: SecretKind, secret: &Secret) -> Result<(), KeychainError> {
+        self.store().put(profile, kind, secret)
+    }
+
+    fn get(&self, profile: &str, kind: SecretKind) -> Result<Option<Secret>, KeychainError> {
+        self.store().get(profile, kind)
+    }
+
+    fn delete(&self, profile: &str, kind: SecretKind) -> Result<(), KeychainError> {
+        self.store().delete(profile, kind)
+    }
+
+    fn problem(&self) -> Option<String> {
+        self.state.get().and_then(|(_, problem)| problem.clone())
+    }
 }
 
 /// A keyring-core credential store (the OS keychain, or the mock store in tests). Entries are

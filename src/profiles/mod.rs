@@ -18,4 +18,4 @@ pub use import::{
     CredentialMode, ImportError, ImportScan, ImportSource, ImportedProfile, default_locations,
     from_environment, parse_aliyun_cli_config, parse_credentials_file, read_all,
 };
-pub use keychain::{Keychain, KeychainError, SecretKind, SecretStore, SessionStore};
+pub use keychain::{Keychain, KeychainError, SecretKind, SecretStore, SessionStore, SystemKeychain};
