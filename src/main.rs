@@ -102,7 +102,7 @@ fn run_gui() -> ExitCode {
         // Shown, and the file is left alone (saving would overwrite it): start without it.
         Err(e) => eprintln!("imagedesk: {e}"),
     }
-    let storage = ProfileStorage { path: profiles_path, secrets };
+    let storage = ProfileStorage::new(profiles_path, secrets);
     // The sandbox is always offered; an external one (the `imagedesk-sandbox` binary) if named.
     let sandbox = match std::env::var("IMAGEDESK_SANDBOX_URL").ok().filter(|u| !u.is_empty()) {
         Some(url) => Backend::SandboxAt(url),

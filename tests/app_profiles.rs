@@ -87,7 +87,23 @@ fn the_profile_form_validates_tests_the_connection_saves_and_the_profile_works()
     let keychain: Arc<Keychain> = Arc::new(Keychain::mock().unwrap());
     let secrets: Arc<dyn SecretStore> = keychain.clone();
     let profiles_path = root.join("config").join("imagedesk").join("profiles.json");
-    let storage = ProfileStorage { path: profiles_path.clone(), secrets };
+    let mut storage = ProfileStorage::new(profiles_path.clone(), secrets);
+    // An aliyun CLI config in a home of its own: one usable AK profile, one mode not supported yet.
+    let home = root.join("home");
+    std::fs::create_dir_all(home.join(".aliyun")).unwrap();
+    let cli_secret = "cli-imported-secret-0123456789";
+    std::fs::write(
+        home.join(".aliyun").join("config.json"),
+        format!(
+            r#"{{"current": "cli-prod", "profiles": [
+                {{"name": "cli-prod", "mode": "AK", "access_key_id": "LTAI5tCliImported000000", "access_key_secret": "{cli_secret}", "region_id": "cn-beijing"}},
+                {{"name": "cli-sso", "mode": "CloudSSO", "region_id": "cn-hangzhou"}}
+            ]}}"#
+        ),
+    )
+    .unwrap();
+    storage.import_home = Some(home);
+    storage.import_env = Some(Default::default());
     let backend = Backend::SandboxAt(url.clone());
     let prefs = Prefs { lang: Some(Lang::En), regions: vec!["cn-hangzhou".into()], ..Prefs::default() };
     let options = WorkerOptions { storage: Some(storage), ..WorkerOptions::default() };
@@ -166,9 +182,29 @@ fn the_profile_form_validates_tests_the_connection_saves_and_the_profile_works()
     assert_eq!(harness.state().inventory.errors().count(), 0);
     assert!(!harness.state().inventory.rows().is_empty());
 
+    // Import from the aliyun CLI: the usable profile is ticked, the unsupported one says why.
+    harness.get_by_role_and_label(Role::Button, "Profiles").click();
+    settle(&mut harness);
+    harness.get_by_role_and_label(Role::Button, "Look for credentials").click();
+    settle(&mut harness);
+    run_until(&mut harness, "the credential scan", |app| app.imports.is_some());
+    settle(&mut harness);
+    harness.get_by_label_contains("cli-prod · AK");
+    harness.get_by_label_contains("cannot be imported: CloudSSO");
+    harness.get_by_role_and_label(Role::Button, "Import selected (1)").click();
+    settle(&mut harness);
+    run_until(&mut harness, "the import", |app| {
+        app.toasts.iter().any(|t| t.title.contains("cli-prod saved"))
+    });
+    let imported = keychain.get("cli-prod", SecretKind::AccessKeySecret).unwrap().unwrap();
+    assert_eq!(imported.expose(), cli_secret);
+    let file = ProfilesFile::load(&profiles_path).unwrap();
+    assert_eq!(file.get("cli-prod").unwrap().connection.region_id, "cn-beijing");
+    assert_eq!(file.profiles.len(), 2);
+
     drop(harness);
     runtime.block_on(sandbox.shutdown());
-    for secret in [DEMO_ACCESS_KEY_SECRET, wrong] {
+    for secret in [DEMO_ACCESS_KEY_SECRET, wrong, cli_secret] {
         let leaks = files_containing(&root.join("config"), secret);
         assert!(leaks.is_empty(), "the secret leaked into {leaks:?}");
     }

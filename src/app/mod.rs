@@ -105,6 +105,9 @@ pub struct ImageDeskApp {
     pub profile_test: Option<ProfileTest>,
     profile_busy: bool,
     pub profile_error: Option<Failure>,
+    /// The last credential scan, and which of its profiles are ticked for import.
+    pub imports: Option<worker::ImportsFound>,
+    pub import_selected: BTreeSet<usize>,
 }
 
 impl ImageDeskApp {
@@ -160,6 +163,8 @@ impl ImageDeskApp {
             profile_test: None,
             profile_busy: false,
             profile_error: None,
+            imports: None,
+            import_selected: BTreeSet::new(),
         }
     }
 
@@ -369,6 +374,20 @@ impl ImageDeskApp {
                 self.profile_form = ProfileForm::default();
                 self.profile_test = None;
                 self.toast(ToastKind::Success, title, String::new());
+            }
+            Event::ImportsFound(found) => {
+                // Tick what can be imported and is not there yet.
+                let taken = self.saved_names();
+                self.import_selected = found
+                    .profiles
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| {
+                        p.mode.is_supported() && p.problems.is_empty() && !taken.contains(&p.name)
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                self.imports = Some(found);
             }
             Event::ProfileSaved(Err(failure)) => {
                 self.profile_busy = false;
@@ -1009,6 +1028,7 @@ impl ImageDeskApp {
             .id(egui::Id::unique("profiles_window"))
             .open(&mut open)
             .default_width(560.0)
+            .default_height(760.0)
             .vscroll(true)
             .show(ctx, |ui| self.profiles_contents(ui));
         if !open {
@@ -1050,6 +1070,8 @@ impl ImageDeskApp {
                 }
             }
         });
+        ui.separator();
+        self.import_section(ui);
         ui.separator();
         ui.heading(s.new_profile);
         let taken = self.saved_names();
@@ -1173,6 +1195,57 @@ impl ImageDeskApp {
                 ui.visuals().error_fg_color,
                 format!("{}: {}", s.profile_save_failed, failure.message),
             );
+        }
+    }
+
+    fn import_section(&mut self, ui: &mut egui::Ui) {
+        let s = self.strings();
+        ui.heading(s.import_title);
+        ui.label(RichText::new(s.import_hint).weak());
+        if ui.add_enabled(self.options.storage.is_some(), egui::Button::new(s.import_scan)).clicked() {
+            self.send(Command::ScanImports);
+        }
+        let Some(found) = &self.imports else { return };
+        ui.label(RichText::new(fill(s.import_searched, &[&found.searched.join(", ")])).small().weak());
+        for error in &found.errors {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        if found.profiles.is_empty() {
+            ui.label(s.import_none);
+            return;
+        }
+        let mut selected = self.import_selected.clone();
+        for (index, profile) in found.profiles.iter().enumerate() {
+            let usable = profile.mode.is_supported() && profile.problems.is_empty();
+            let mut on = selected.contains(&index);
+            let label = format!("{} · {} · {}", profile.name, profile.mode, profile.source);
+            if ui.add_enabled(usable, egui::Checkbox::new(&mut on, label)).changed() {
+                if on {
+                    selected.insert(index);
+                } else {
+                    selected.remove(&index);
+                }
+            }
+            if !usable {
+                let why = if profile.mode.is_supported() {
+                    profile.problems.join("; ")
+                } else {
+                    profile.mode.to_string()
+                };
+                ui.label(
+                    RichText::new(fill(s.import_cannot, &[&why])).small().color(Status::Deprecated.style().0),
+                );
+            }
+        }
+        let count = selected.len();
+        let chosen: Vec<_> = selected.iter().filter_map(|&i| found.profiles.get(i).cloned()).collect();
+        self.import_selected = selected;
+        if ui
+            .add_enabled(count > 0, egui::Button::new(fill(s.import_selected, &[&count.to_string()])))
+            .clicked()
+        {
+            self.import_selected.clear();
+            self.send(Command::ImportProfiles(chosen));
         }
     }
 

@@ -17,7 +17,10 @@ use super::profile_form::ProfileDraft;
 use crate::Credential;
 use crate::client::diagnose::Verdict;
 use crate::client::{Client, ClientError, Profile, StaticCredentials};
-use crate::profiles::{CredentialSpec, ProfileRecord, ProfilesFile, SecretKind, SecretStore};
+use crate::profiles::{
+    CredentialMode, CredentialSpec, ImportedProfile, ProfileKind, ProfileRecord, ProfilesFile, SecretKind,
+    SecretStore,
+};
 use crate::protocol::ops::ecs::{
     self, Architecture, DescribeImages, DescribeRegions, DescribeTasks, ImageFormat, ImageStatus,
     ImportDiskMapping, ImportImage, OsType,
@@ -52,6 +55,10 @@ pub enum Command {
     TestProfile(Box<ProfileDraft>),
     /// Save a profile: its secrets to the keychain, the rest to the profiles file.
     SaveProfile(Box<ProfileDraft>),
+    /// Look for credentials the operator already has (aliyun CLI, environment, SDK file).
+    ScanImports,
+    /// Save these found credentials as profiles (each answers with `ProfileSaved`).
+    ImportProfiles(Vec<ImportedProfile>),
 }
 
 /// A failed request, ready to show: the message and what to do about it.
@@ -140,6 +147,18 @@ pub enum Event {
     ProfileTested(ProfileTest),
     /// A profile was saved, or why not.
     ProfileSaved(Result<Box<ProfileRecord>, Failure>),
+    /// What a credential scan found.
+    ImportsFound(ImportsFound),
+}
+
+/// The result of a credential scan, for the import list.
+#[derive(Clone, Debug, Default)]
+pub struct ImportsFound {
+    pub profiles: Vec<ImportedProfile>,
+    /// Files that exist but could not be read or parsed.
+    pub errors: Vec<String>,
+    /// Where ImageDesk looked.
+    pub searched: Vec<String>,
 }
 
 /// What "Test connection" found.
@@ -157,6 +176,30 @@ pub struct ProfileTest {
 pub struct ProfileStorage {
     pub path: std::path::PathBuf,
     pub secrets: Arc<dyn SecretStore>,
+    /// Where to look for existing credentials: the home directory and the environment
+    /// (`None` = this process's `HOME` and environment; tests pass their own).
+    pub import_home: Option<std::path::PathBuf>,
+    pub import_env: Option<BTreeMap<String, String>>,
+}
+
+impl ProfileStorage {
+    pub fn new(path: std::path::PathBuf, secrets: Arc<dyn SecretStore>) -> Self {
+        Self { path, secrets, import_home: None, import_env: None }
+    }
+
+    fn scan(&self) -> ImportsFound {
+        let env = |name: &str| match &self.import_env {
+            Some(vars) => vars.get(name).cloned(),
+            None => std::env::var(name).ok(),
+        };
+        let home = self.import_home.clone().or_else(|| env("HOME").map(Into::into)).unwrap_or_default();
+        let scan = crate::profiles::read_all(&home, env);
+        ImportsFound {
+            profiles: scan.profiles,
+            errors: scan.errors.iter().map(ToString::to_string).collect(),
+            searched: scan.searched.iter().map(ToString::to_string).collect(),
+        }
+    }
 }
 
 /// What the worker talks to.
@@ -377,6 +420,13 @@ fn failure_events(command: &Command, failure: &Failure) -> Vec<Event> {
             error: Some(failure.message.clone()),
         })],
         Command::SaveProfile(_) => vec![Event::ProfileSaved(Err(failure.clone()))],
+        Command::ScanImports => vec![Event::ImportsFound(ImportsFound {
+            errors: vec![failure.message.clone()],
+            ..ImportsFound::default()
+        })],
+        Command::ImportProfiles(found) => {
+            found.iter().map(|_| Event::ProfileSaved(Err(failure.clone()))).collect()
+        }
     }
 }
 
@@ -476,6 +526,40 @@ impl WorkerState {
                         None => Err(Failure::plain("profiles cannot be saved in this session")),
                     };
                     outbox.send(Event::ProfileSaved(result)).await;
+                });
+                false
+            }
+            Command::ScanImports => {
+                let (outbox, storage) = (self.outbox.clone(), self.storage.clone());
+                tokio::spawn(async move {
+                    let found = match storage {
+                        Some(storage) => {
+                            tokio::task::spawn_blocking(move || storage.scan()).await.unwrap_or_default()
+                        }
+                        None => ImportsFound::default(),
+                    };
+                    outbox.send(Event::ImportsFound(found)).await;
+                });
+                false
+            }
+            Command::ImportProfiles(found) => {
+                let (outbox, storage) = (self.outbox.clone(), self.storage.clone());
+                tokio::spawn(async move {
+                    for imported in found {
+                        let storage = storage.clone();
+                        let result = match storage {
+                            Some(storage) => tokio::task::spawn_blocking(move || {
+                                let draft = draft_from_import(imported)?;
+                                save_profile(&storage, draft)
+                            })
+                            .await
+                            .unwrap_or_else(|e| Err(Failure::plain(format!("import stopped: {e}")))),
+                            None => Err(Failure::plain("profiles cannot be saved in this session")),
+                        };
+                        if !outbox.send(Event::ProfileSaved(result)).await {
+                            break;
+                        }
+                    }
                 });
                 false
             }
@@ -759,6 +843,45 @@ async fn test_profile(draft: ProfileDraft) -> ProfileTest {
         }
         Err(e) => failed(e.to_string()),
     }
+}
+
+/// A found credential as a profile draft; refused with the reason when it cannot work yet.
+pub fn draft_from_import(found: ImportedProfile) -> Result<ProfileDraft, Failure> {
+    let refuse = |why: String| Err(Failure::plain(format!("{:?} from {}: {why}", found.name, found.source)));
+    if !found.problems.is_empty() {
+        return refuse(found.problems.join("; "));
+    }
+    let id = found.access_key_id.clone().unwrap_or_default();
+    let credential = match &found.mode {
+        CredentialMode::AccessKey => CredentialSpec::AccessKey { access_key_id: id },
+        CredentialMode::StsToken => CredentialSpec::StsToken { access_key_id: id },
+        CredentialMode::RamRoleArn => CredentialSpec::RamRoleArn {
+            access_key_id: id,
+            role_arn: found.role_arn.clone().unwrap_or_default(),
+            session_name: found.role_session_name.clone().unwrap_or_else(|| "imagedesk".into()),
+            duration_secs: found.duration_secs.unwrap_or(3600),
+            external_id: found.external_id.clone(),
+            policy: found.policy.clone(),
+        },
+        CredentialMode::EcsRamRole => {
+            CredentialSpec::EcsRamRole { role_name: found.role_name.clone().unwrap_or_default() }
+        }
+        CredentialMode::Unsupported(mode) => return refuse(format!("mode {mode} is not supported yet")),
+    };
+    if credential.needs_secret() && found.access_key_secret.is_none() {
+        return refuse("no AccessKey secret".into());
+    }
+    let region = found.region_id.clone().unwrap_or_else(|| DEFAULT_REGION.to_owned());
+    Ok(ProfileDraft {
+        record: ProfileRecord {
+            kind: ProfileKind::AlibabaCloud,
+            credential,
+            connection: Profile::new(found.name.clone(), region),
+            ca_certificate: None,
+        },
+        secret: found.access_key_secret.clone(),
+        token: found.security_token.clone().filter(|_| found.mode == CredentialMode::StsToken),
+    })
 }
 
 /// Secrets first (if the keychain refuses, nothing is written), then the record.
