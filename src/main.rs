@@ -28,7 +28,10 @@ commands:
 Account: ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and
 ALIBABA_CLOUD_SECURITY_TOKEN for STS); IMAGEDESK_ENDPOINT overrides the endpoint.
 With no account configured, ImageDesk starts its built-in sandbox (data in
-~/.local/share/imagedesk/sandbox) and works against that.
+~/.local/share/imagedesk/sandbox) and works against that. Saved profiles live in
+~/.config/imagedesk/profiles.json, their secrets in the OS keychain.
+IMAGEDESK_SANDBOX_URL points the sandbox profile at a running imagedesk-sandbox;
+IMAGEDESK_LOG=info|debug|trace logs to stderr (never a secret).
 ";
 
 enum Command {
@@ -37,6 +40,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    init_logging();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None => run_gui(),
@@ -163,6 +167,19 @@ impl eframe::App for FirstFrameProbe {
     fn ui(&mut self, ui: &mut eframe::egui::Ui, frame: &mut eframe::Frame) {
         self.app.ui(ui, frame);
     }
+}
+
+/// Logs to stderr at `IMAGEDESK_LOG` (error, warn — the default —, info, debug, trace).
+/// Nothing secret is ever logged: credentials are `Secret`s, which print `***`.
+fn init_logging() {
+    let level = match std::env::var("IMAGEDESK_LOG").unwrap_or_default().to_ascii_lowercase().as_str() {
+        "error" => tracing::Level::ERROR,
+        "info" => tracing::Level::INFO,
+        "debug" => tracing::Level::DEBUG,
+        "trace" => tracing::Level::TRACE,
+        _ => tracing::Level::WARN,
+    };
+    let _ = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).try_init();
 }
 
 fn print_vectors() -> ExitCode {

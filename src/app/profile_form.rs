@@ -82,7 +82,7 @@ pub struct ProfileDraft {
     pub token: Option<Secret>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ProfileForm {
     pub name: String,
     pub kind: ProfileKind,
@@ -106,6 +106,25 @@ pub struct ProfileForm {
     pub touched: BTreeSet<Field>,
     /// A submit was attempted: show every error.
     pub submitted: bool,
+}
+
+/// Like a derived `Debug`, with the secret fields masked.
+impl std::fmt::Debug for ProfileForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let masked = |text: &str| if text.is_empty() { "" } else { "***" };
+        f.debug_struct("ProfileForm")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("mode", &self.mode)
+            .field("access_key_id", &self.access_key_id)
+            .field("access_key_secret", &masked(&self.access_key_secret))
+            .field("security_token", &masked(&self.security_token))
+            .field("role_arn", &self.role_arn)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("touched", &self.touched)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ProfileForm {
@@ -312,6 +331,18 @@ mod tests {
         let saved = serde_json::to_string(&draft.record).unwrap();
         assert!(!saved.contains("abcdefghijABCDEFGHIJ0123456789"), "the record never holds the secret");
         assert!(saved.contains("LTAI5tExampleExample0123"));
+    }
+
+    #[test]
+    fn debug_output_masks_the_secrets() {
+        let mut form = filled();
+        form.security_token = "token-value-123".into();
+        let text = format!("{form:?}");
+        assert!(
+            !text.contains("abcdefghijABCDEFGHIJ0123456789") && !text.contains("token-value-123"),
+            "{text}"
+        );
+        assert!(text.contains("LTAI5tExampleExample0123"));
     }
 
     #[test]
