@@ -754,7 +754,14 @@ async fn connect(backend: Backend) -> Result<(Client, Option<RunningSandbox>), F
                     .await
                     .map_err(|e| Failure::plain(format!("reading the keychain stopped: {e}")))??;
             profile = record.connection.clone();
-            (credential, None)
+            let ca = read_ca(&record).await?;
+            let client = Client::with_extra_roots(
+                profile,
+                Arc::new(StaticCredentials::new(credential)),
+                ca.as_deref(),
+            )
+            .map_err(|e| Failure::from_client(&e))?;
+            return Ok((client, None));
         }
         Backend::SandboxAt(url) => {
             profile.endpoint = Some(url.clone());
@@ -774,6 +781,18 @@ async fn connect(backend: Backend) -> Result<(Client, Option<RunningSandbox>), F
     let client = Client::new(profile, Arc::new(StaticCredentials::new(credential)))
         .map_err(|e| Failure::from_client(&e))?;
     Ok((client, sandbox))
+}
+
+/// The profile's extra CA certificate file, read (in a blocking task: it is disk I/O).
+async fn read_ca(record: &ProfileRecord) -> Result<Option<Vec<u8>>, Failure> {
+    let Some(path) = record.ca_certificate.clone() else { return Ok(None) };
+    tokio::task::spawn_blocking(move || {
+        std::fs::read(&path)
+            .map(Some)
+            .map_err(|e| Failure::plain(format!("cannot read the CA certificate {}: {e}", path.display())))
+    })
+    .await
+    .map_err(|e| Failure::plain(format!("reading the CA certificate stopped: {e}")))?
 }
 
 /// The credential of a saved profile, its secrets read from the store.
@@ -830,7 +849,11 @@ async fn test_profile(draft: ProfileDraft) -> ProfileTest {
     let mut connection = draft.record.connection.clone();
     // One attempt: the user is waiting, and a wrong key does not become right on retry.
     connection.retry.max_attempts = 1;
-    match Client::new(connection, Arc::new(StaticCredentials::new(credential))) {
+    let ca = match read_ca(&draft.record).await {
+        Ok(ca) => ca,
+        Err(failure) => return failed(failure.message),
+    };
+    match Client::with_extra_roots(connection, Arc::new(StaticCredentials::new(credential)), ca.as_deref()) {
         Ok(client) => {
             let report = client.test_connection().await;
             ProfileTest {

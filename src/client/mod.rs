@@ -89,12 +89,31 @@ pub struct RawResponse {
 
 impl Client {
     pub fn new(profile: Profile, credentials: Arc<dyn CredentialProvider>) -> Result<Self, ClientError> {
-        let http = reqwest::Client::builder()
+        Self::with_extra_roots(profile, credentials, None)
+    }
+
+    /// Like [`Client::new`], also trusting the CA certificates in `extra_roots_pem` (a private
+    /// cloud's own CA; the public roots stay trusted).
+    pub fn with_extra_roots(
+        profile: Profile,
+        credentials: Arc<dyn CredentialProvider>,
+        extra_roots_pem: Option<&[u8]>,
+    ) -> Result<Self, ClientError> {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_millis(profile.connect_timeout_ms))
             .timeout(Duration::from_millis(profile.request_timeout_ms))
-            .user_agent(concat!("ImageDesk/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::Setup(e.to_string()))?;
+            .user_agent(concat!("ImageDesk/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = extra_roots_pem {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| ClientError::Setup(format!("the CA certificate file is not PEM: {e}")))?;
+            if certificates.is_empty() {
+                return Err(ClientError::Setup("the CA certificate file holds no certificate".into()));
+            }
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder.build().map_err(|e| ClientError::Setup(e.to_string()))?;
         Ok(Self {
             inner: Arc::new(Inner { http, profile, credentials, clock_offset_secs: AtomicI64::new(0) }),
         })
@@ -428,6 +447,28 @@ pub fn backoff_delay(config: &RetryConfig, attempt: u32) -> Duration {
     let capped = exp.min(config.max_delay_ms).max(1);
     let half = capped / 2;
     Duration::from_millis(half + rand::random_range(0..=capped - half))
+}
+
+#[cfg(test)]
+mod ca_tests {
+    use super::*;
+    use crate::client::StaticCredentials;
+
+    fn credentials() -> Arc<dyn CredentialProvider> {
+        Arc::new(StaticCredentials::new(Credential::new("LTAI5tExample", "secret")))
+    }
+
+    #[test]
+    fn a_private_cloud_ca_is_accepted_and_garbage_is_refused_clearly() {
+        let pem = include_bytes!("../../tests/fixtures/private-cloud-ca.pem");
+        let profile = Profile::new("apsara", "cn-hangzhou");
+        assert!(Client::with_extra_roots(profile.clone(), credentials(), Some(pem)).is_ok());
+        let error = Client::with_extra_roots(profile.clone(), credentials(), Some(b"not a certificate"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("CA certificate"), "{error}");
+    }
 }
 
 #[cfg(test)]
