@@ -749,18 +749,11 @@ async fn connect(backend: Backend) -> Result<(Client, Option<RunningSandbox>), F
         Backend::Stored { record, secrets } => {
             let name = record.name().to_owned();
             let spec = record.credential.clone();
-            let credential =
-                tokio::task::spawn_blocking(move || credential_from_store(&name, &spec, secrets.as_ref()))
+            let (secret, token) =
+                tokio::task::spawn_blocking(move || secrets_from_store(&name, &spec, secrets.as_ref()))
                     .await
                     .map_err(|e| Failure::plain(format!("reading the keychain stopped: {e}")))??;
-            profile = record.connection.clone();
-            let ca = read_ca(&record).await?;
-            let client = Client::with_extra_roots(
-                profile,
-                Arc::new(StaticCredentials::new(credential)),
-                ca.as_deref(),
-            )
-            .map_err(|e| Failure::from_client(&e))?;
+            let client = client_for(&record, secret, token, record.connection.clone()).await?;
             return Ok((client, None));
         }
         Backend::SandboxAt(url) => {
@@ -795,12 +788,12 @@ async fn read_ca(record: &ProfileRecord) -> Result<Option<Vec<u8>>, Failure> {
     .map_err(|e| Failure::plain(format!("reading the CA certificate stopped: {e}")))?
 }
 
-/// The credential of a saved profile, its secrets read from the store.
-fn credential_from_store(
+/// A saved profile's secrets, read from the store: (AccessKey secret, security token).
+fn secrets_from_store(
     name: &str,
     spec: &CredentialSpec,
     secrets: &dyn SecretStore,
-) -> Result<Credential, Failure> {
+) -> Result<(Option<crate::Secret>, Option<crate::Secret>), Failure> {
     let read = |kind| {
         secrets
             .get(name, kind)
@@ -812,18 +805,61 @@ fn credential_from_store(
                 ))
             })
     };
-    match spec {
+    let secret = if spec.needs_secret() { Some(read(SecretKind::AccessKeySecret)?) } else { None };
+    let token = if spec.needs_token() { Some(read(SecretKind::SecurityToken)?) } else { None };
+    Ok((secret, token))
+}
+
+/// The client of a profile: static keys, or AssumeRole credentials renewed before they expire.
+async fn client_for(
+    record: &ProfileRecord,
+    secret: Option<crate::Secret>,
+    token: Option<crate::Secret>,
+    connection: Profile,
+) -> Result<Client, Failure> {
+    let ca = read_ca(record).await?;
+    let missing = || Failure::plain(format!("profile {:?} has no AccessKey secret", record.name()));
+    let setup = |e: ClientError| Failure::from_client(&e);
+    let provider: Arc<dyn crate::client::CredentialProvider> = match &record.credential {
         CredentialSpec::AccessKey { access_key_id } => {
-            Ok(Credential::new(access_key_id, read(SecretKind::AccessKeySecret)?))
+            Arc::new(StaticCredentials::new(Credential::new(access_key_id, secret.ok_or_else(missing)?)))
         }
         CredentialSpec::StsToken { access_key_id } => {
-            let token = read(SecretKind::SecurityToken)?;
-            Ok(Credential::new(access_key_id, read(SecretKind::AccessKeySecret)?).with_security_token(token))
+            let credential = Credential::new(access_key_id, secret.ok_or_else(missing)?)
+                .with_security_token(token.unwrap_or_else(|| crate::Secret::new("")));
+            Arc::new(StaticCredentials::new(credential))
         }
-        CredentialSpec::RamRoleArn { .. } | CredentialSpec::EcsRamRole { .. } => Err(Failure::plain(
-            "RamRoleArn and EcsRamRole profiles are saved, but signing in with them is not available yet",
-        )),
-    }
+        CredentialSpec::RamRoleArn {
+            access_key_id,
+            role_arn,
+            session_name,
+            duration_secs,
+            external_id,
+            policy,
+        } => {
+            let signer = Credential::new(access_key_id, secret.ok_or_else(missing)?);
+            let sts = Client::with_extra_roots(
+                connection.clone(),
+                Arc::new(StaticCredentials::new(signer)),
+                ca.as_deref(),
+            )
+            .map_err(setup)?;
+            let request = crate::protocol::ops::sts::AssumeRole {
+                role_arn: role_arn.clone(),
+                role_session_name: session_name.clone(),
+                duration_seconds: Some(*duration_secs),
+                policy: policy.clone(),
+                external_id: external_id.clone(),
+            };
+            Arc::new(crate::client::assume_role::AssumeRoleProvider::new(sts, request))
+        }
+        CredentialSpec::EcsRamRole { .. } => {
+            return Err(Failure::plain(
+                "EcsRamRole profiles are saved, but signing in with the instance's role is not available yet",
+            ));
+        }
+    };
+    Client::with_extra_roots(connection, provider, ca.as_deref()).map_err(setup)
 }
 
 /// Build a client from an unsaved draft and run "Test connection" with it.
@@ -836,24 +872,10 @@ async fn test_profile(draft: ProfileDraft) -> ProfileTest {
         clock_skew_secs: None,
         error: Some(error),
     };
-    let credential = match (&draft.record.credential, &draft.secret) {
-        (CredentialSpec::AccessKey { access_key_id }, Some(secret)) => {
-            Credential::new(access_key_id, secret.clone())
-        }
-        (CredentialSpec::StsToken { access_key_id }, Some(secret)) => {
-            let token = draft.token.clone().unwrap_or_else(|| crate::Secret::new(""));
-            Credential::new(access_key_id, secret.clone()).with_security_token(token)
-        }
-        _ => return failed("testing RamRoleArn and EcsRamRole profiles is not available yet".into()),
-    };
     let mut connection = draft.record.connection.clone();
     // One attempt: the user is waiting, and a wrong key does not become right on retry.
     connection.retry.max_attempts = 1;
-    let ca = match read_ca(&draft.record).await {
-        Ok(ca) => ca,
-        Err(failure) => return failed(failure.message),
-    };
-    match Client::with_extra_roots(connection, Arc::new(StaticCredentials::new(credential)), ca.as_deref()) {
+    match client_for(&draft.record, draft.secret.clone(), draft.token.clone(), connection).await {
         Ok(client) => {
             let report = client.test_connection().await;
             ProfileTest {
@@ -864,7 +886,7 @@ async fn test_profile(draft: ProfileDraft) -> ProfileTest {
                 error: report.error,
             }
         }
-        Err(e) => failed(e.to_string()),
+        Err(failure) => failed(failure.message),
     }
 }
 

@@ -17,6 +17,9 @@ pub enum CredentialError {
     NotRefreshable,
     #[error("refreshing credentials failed: {0}")]
     RefreshFailed(String),
+    /// Temporary credentials not fetched yet: `refresh` first.
+    #[error("temporary credentials have not been fetched yet")]
+    NeedsRefresh,
 }
 
 pub type RefreshFuture<'a> = Pin<Box<dyn Future<Output = Result<Credential, CredentialError>> + Send + 'a>>;
@@ -32,6 +35,11 @@ pub trait CredentialProvider: Send + Sync + fmt::Debug {
     /// `refresh` a few minutes before. `None` = never expires, or unknown.
     fn expires_at(&self) -> Option<DateTime<Utc>> {
         None
+    }
+    /// Whether every call should renew these credentials once they are close to `expires_at`
+    /// (AssumeRole); other sources leave that to long jobs, which pace their own renewals.
+    fn renew_ahead(&self) -> bool {
+        false
     }
 }
 

@@ -77,8 +77,24 @@ pub fn classify(error: &ClientError) -> Verdict {
                 Verdict::Network
             }
         }
+        // RamRoleArn: AssumeRole failed; its message carries the STS error code.
+        ClientError::Credentials(super::CredentialError::RefreshFailed(message)) => classify_code_in(message),
         _ => Verdict::Other,
     }
+}
+
+fn classify_code_in(message: &str) -> Verdict {
+    let codes = [
+        ("InvalidAccessKeyId.Inactive", Verdict::DisabledKey),
+        ("InvalidAccessKeyId", Verdict::UnknownAccessKey),
+        ("SignatureDoesNotMatch", Verdict::WrongSecret),
+        ("InvalidSecurityToken", Verdict::BadSecurityToken),
+        ("InvalidTimeStamp", Verdict::ClockSkew),
+        ("EntityNotExist.Role", Verdict::MissingPermission),
+        ("NoPermission", Verdict::MissingPermission),
+        ("Forbidden", Verdict::MissingPermission),
+    ];
+    codes.iter().find(|(code, _)| message.contains(code)).map_or(Verdict::Other, |(_, verdict)| *verdict)
 }
 
 /// Server clock minus local clock, from an RFC 2822 `Date` header value.

@@ -101,6 +101,9 @@ pub fn default_rpc_endpoint(product: Product, region_id: &str) -> String {
         Product::EhpcInstant => format!("https://ehpcinstant.{region_id}.aliyuncs.com"),
         // ENS has a single global endpoint; nodes are addressed by EnsRegionId.
         Product::Ens => "https://ens.aliyuncs.com".to_owned(),
+        // STS answers globally; regional endpoints exist but are optional.
+        Product::Sts if region_id.is_empty() => "https://sts.aliyuncs.com".to_owned(),
+        Product::Sts => format!("https://sts.{region_id}.aliyuncs.com"),
     }
 }
 

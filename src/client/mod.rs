@@ -2,6 +2,7 @@
 //! profile, timeouts, retries (exponential backoff + jitter, each attempt freshly signed),
 //! one ClientToken per logical create/import/copy, and a concurrent, order-preserving pager.
 
+pub mod assume_role;
 pub mod credentials;
 pub mod diagnose;
 pub mod endpoint;
@@ -218,7 +219,21 @@ impl Client {
     {
         let retry = &self.inner.profile.retry;
         let max_attempts = retry.max_attempts.max(1);
-        let mut credential = self.inner.credentials.current()?;
+        let provider = &self.inner.credentials;
+        let mut credential = match provider.current() {
+            // Temporary credentials about to expire: renew first (keep the old ones if that fails;
+            // they may still work, and the server's answer will say if not).
+            Ok(current) => match provider.expires_at() {
+                Some(expires)
+                    if provider.renew_ahead() && assume_role::due_for_renewal(expires, Utc::now()) =>
+                {
+                    provider.refresh().await.unwrap_or(current)
+                }
+                _ => current,
+            },
+            Err(CredentialError::NeedsRefresh) => provider.refresh().await?,
+            Err(e) => return Err(e.into()),
+        };
         let (mut refreshed, mut resynced) = (false, false);
         let mut attempt = 0;
         loop {

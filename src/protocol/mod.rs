@@ -19,10 +19,12 @@ pub enum Product {
     Ecs,
     Ens,
     EhpcInstant,
+    /// Security Token Service (AssumeRole for RamRoleArn profiles).
+    Sts,
 }
 
 impl Product {
-    pub const ALL: [Product; 3] = [Product::Ecs, Product::Ens, Product::EhpcInstant];
+    pub const ALL: [Product; 4] = [Product::Ecs, Product::Ens, Product::EhpcInstant, Product::Sts];
 
     /// The `Version` parameter / `x-acs-version` header.
     pub fn version(self) -> &'static str {
@@ -30,6 +32,7 @@ impl Product {
             Product::Ecs => "2014-05-26",
             Product::Ens => "2017-11-10",
             Product::EhpcInstant => "2023-07-01",
+            Product::Sts => "2015-04-01",
         }
     }
 
@@ -39,6 +42,7 @@ impl Product {
             Product::Ecs => "Ecs",
             Product::Ens => "Ens",
             Product::EhpcInstant => "EhpcInstant",
+            Product::Sts => "Sts",
         }
     }
 

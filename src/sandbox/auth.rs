@@ -3,6 +3,7 @@
 //! functions, plus timestamp skew, nonce replay, AccessKey and STS token checks.
 
 use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
@@ -45,16 +46,46 @@ impl AuthFailure {
     }
 }
 
-/// The AccessKeys and STS grants the sandbox accepts.
+/// The AccessKeys and STS grants the sandbox accepts. Grants also come from AssumeRole while it
+/// runs, hence the shared list.
 #[derive(Clone, Debug, Default)]
 pub struct Keyring {
     keys: Vec<Credential>,
-    grants: Vec<StsGrant>,
+    grants: Arc<RwLock<Vec<StsGrant>>>,
+    /// AssumeRole credentials act for the account of the key that assumed the role.
+    accounts: Arc<RwLock<HashMap<String, String>>>,
 }
 
 impl Keyring {
     pub fn new(keys: Vec<Credential>, grants: Vec<StsGrant>) -> Self {
-        Self { keys, grants }
+        Self { keys, grants: Arc::new(RwLock::new(grants)), accounts: Arc::default() }
+    }
+
+    /// Accept a credential AssumeRole just issued on behalf of `account` (the caller's key).
+    pub fn issue(&self, grant: StsGrant, account: &str) {
+        self.accounts
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(grant.credential.access_key_id.clone(), account.to_owned());
+        self.grants.write().unwrap_or_else(PoisonError::into_inner).push(grant);
+    }
+
+    /// The account a key acts for: itself, or for an assumed role the key that assumed it.
+    pub fn account_of(&self, access_key_id: &str) -> String {
+        let accounts = self.accounts.read().unwrap_or_else(PoisonError::into_inner);
+        accounts.get(access_key_id).cloned().unwrap_or_else(|| access_key_id.to_owned())
+    }
+
+    /// Make every STS credential issued so far expire now (tests of credential refresh).
+    pub fn expire_all(&self, now: DateTime<Utc>) {
+        for grant in self.grants.write().unwrap_or_else(PoisonError::into_inner).iter_mut() {
+            grant.expires_at = Some(now);
+        }
+    }
+
+    /// Whether `access_key_id` is a long-term AccessKey (not an STS one).
+    pub fn is_long_term(&self, access_key_id: &str) -> bool {
+        self.keys.iter().any(|k| k.access_key_id == access_key_id)
     }
 
     /// Find the credential, and check the security token the request carried against it.
@@ -65,8 +96,9 @@ impl Keyring {
         token: Option<&str>,
         now: DateTime<Utc>,
         oss: bool,
-    ) -> Result<&Credential, AuthFailure> {
-        if let Some(grant) = self.grants.iter().find(|g| g.credential.access_key_id == access_key_id) {
+    ) -> Result<Credential, AuthFailure> {
+        let grants = self.grants.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(grant) = grants.iter().find(|g| g.credential.access_key_id == access_key_id) {
             let expected = grant.credential.security_token.as_ref().map(|t| t.expose()).unwrap_or_default();
             return match token {
                 None | Some("") if oss => Err(AuthFailure::new(
@@ -105,10 +137,10 @@ impl Keyring {
                         "Specified SecurityToken is expired.",
                     )
                 }),
-                Some(_) => Ok(&grant.credential),
+                Some(_) => Ok(grant.credential.clone()),
             };
         }
-        self.keys.iter().find(|k| k.access_key_id == access_key_id).ok_or_else(|| {
+        self.keys.iter().find(|k| k.access_key_id == access_key_id).cloned().ok_or_else(|| {
             let mut failure = if oss {
                 AuthFailure::new(
                     403,
@@ -259,7 +291,7 @@ pub fn verify_rpc(
             parts.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             &auth.signed_headers,
             payload_hash,
-            credential,
+            &credential,
         );
         if !signatures_equal(&signed.signature, &auth.signature) {
             return Err(mismatch(signed.string_to_sign, auth.signature, &auth.access_key_id));
@@ -395,7 +427,7 @@ pub fn verify_oss(
         }
         let credential = keyring.authorize(&id, header(parts.headers, "x-oss-security-token"), now, true)?;
         let q = parts.query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        let signed = oss_v1::sign(parts.method, parts.bucket, parts.key, q, headers(), credential);
+        let signed = oss_v1::sign(parts.method, parts.bucket, parts.key, q, headers(), &credential);
         if !signatures_equal(&signed.signature, &provided) {
             return Err(oss_mismatch(signed.string_to_sign, provided, &id));
         }
@@ -434,7 +466,7 @@ pub fn verify_oss(
             additional_headers: &auth.additional_headers,
             region: &auth.region,
         };
-        let signed = oss_v4::sign(&request, credential);
+        let signed = oss_v4::sign(&request, &credential);
         if !signatures_equal(&signed.signature, &auth.signature) {
             return Err(oss_mismatch(signed.string_to_sign, auth.signature, &auth.access_key_id));
         }

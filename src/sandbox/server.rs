@@ -108,7 +108,77 @@ impl std::fmt::Debug for RunningSandbox {
     }
 }
 
+/// STS AssumeRole: checks the parameters as STS does and issues a temporary credential that the
+/// sandbox accepts from then on (until it expires).
+fn assume_role(shared: &Shared, call: &RpcCall) -> Result<Value, ApiError> {
+    use crate::protocol::error::Service;
+    let invalid = |code: &str, message: &str| Err(ApiError::new(Service::Pop, 400, code, message));
+    if call.action != "AssumeRole" {
+        return Err(ApiError::new(
+            Service::Pop,
+            404,
+            "InvalidAction.NotFound",
+            "Specified api is not found, please check your url and method.",
+        ));
+    }
+    let role_arn = call.params.get("RoleArn").unwrap_or_default();
+    let Some((account, role)) = role_arn.strip_prefix("acs:ram::").and_then(|rest| rest.split_once(":role/"))
+    else {
+        return invalid("InvalidParameter.RoleArn", "The parameter RoleArn is wrong.");
+    };
+    if account.is_empty() || !account.chars().all(|c| c.is_ascii_digit()) || role.is_empty() {
+        return invalid("InvalidParameter.RoleArn", "The parameter RoleArn is wrong.");
+    }
+    let session = call.params.get("RoleSessionName").unwrap_or_default();
+    let session_ok = (2..=64).contains(&session.len())
+        && session.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '@' | '-' | '_'));
+    if !session_ok {
+        return invalid("InvalidParameter.RoleSessionName", "The parameter RoleSessionName is wrong.");
+    }
+    let duration: i64 = match call.params.get("DurationSeconds") {
+        None => 3600,
+        Some(text) => match text.parse::<i64>() {
+            // The role's maximum session duration defaults to one hour.
+            Ok(secs) if (900..=3600).contains(&secs) => secs,
+            _ => {
+                return invalid(
+                    "InvalidParameter.DurationSeconds",
+                    "The Min/Max value of DurationSeconds is 15min/1hr.",
+                );
+            }
+        },
+    };
+    let random = |len: usize| -> String {
+        use rand::Rng as _;
+        let mut rng = rand::rng();
+        (0..len).map(|_| char::from(rng.sample(rand::distr::Alphanumeric))).collect()
+    };
+    let expires = call.now + chrono::Duration::seconds(duration);
+    let credential = crate::Credential::new(format!("STS.NT{}", random(24)), random(30))
+        .with_security_token(format!("CAIS{}", random(96)));
+    let answer = serde_json::json!({
+        "AssumedRoleUser": {
+            "Arn": format!("{role_arn}/{session}"),
+            "AssumedRoleId": format!("3{}:{session}", random(17)),
+        },
+        "Credentials": {
+            "AccessKeyId": credential.access_key_id,
+            "AccessKeySecret": credential.access_key_secret.expose(),
+            "SecurityToken": credential.security_token.as_ref().map(|t| t.expose().to_owned()).unwrap_or_default(),
+            "Expiration": expires.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        },
+    });
+    let account = shared.keyring.account_of(&call.access_key_id);
+    shared.keyring.issue(super::StsGrant { credential, expires_at: Some(expires) }, &account);
+    Ok(answer)
+}
+
 impl RunningSandbox {
+    /// Expire every STS credential issued so far (tests of credential refresh).
+    pub fn expire_sts_credentials(&self) {
+        self.shared.keyring.expire_all(Utc::now());
+    }
+
     /// `http://127.0.0.1:<port>`: the endpoint for every RPC product and for OSS.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
@@ -386,11 +456,24 @@ async fn rpc_request(
         product,
         action,
         params,
-        access_key_id: identity.access_key_id,
+        access_key_id: shared.keyring.account_of(&identity.access_key_id),
         request_id: request_id.to_owned(),
         now,
         style,
     };
+    if call.product == Product::Sts {
+        let answer = assume_role(shared, &call);
+        return match answer {
+            Ok(Value::Object(fields)) => {
+                let mut object = Map::new();
+                object.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
+                object.extend(fields);
+                json_response(StatusCode::OK, Value::Object(object))
+            }
+            Ok(other) => json_response(StatusCode::OK, other),
+            Err(error) => pop_error(request_id, host, &error),
+        };
+    }
     let worker = shared.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         let oss = worker.oss.clone();

@@ -31,6 +31,7 @@ macro_rules! paged_operation {
 pub mod ecs;
 pub mod ehpc;
 pub mod ens;
+pub mod sts;
 
 /// One RPC operation: its request type serializes to wire parameters via
 /// [`to_params`]; its response is decoded from JSON.
