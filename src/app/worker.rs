@@ -853,10 +853,15 @@ async fn client_for(
             };
             Arc::new(crate::client::assume_role::AssumeRoleProvider::new(sts, request))
         }
-        CredentialSpec::EcsRamRole { .. } => {
-            return Err(Failure::plain(
-                "EcsRamRole profiles are saved, but signing in with the instance's role is not available yet",
-            ));
+        CredentialSpec::EcsRamRole { role_name } => {
+            // `IMAGEDESK_ECS_METADATA_URL` reaches a metadata service elsewhere (tests, proxies).
+            let url = std::env::var("IMAGEDESK_ECS_METADATA_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| crate::client::ecs_metadata::METADATA_URL.to_owned());
+            let provider = crate::client::ecs_metadata::EcsRoleProvider::new(url, role_name.clone())
+                .map_err(|e| Failure::plain(e.to_string()))?;
+            Arc::new(provider)
         }
     };
     Client::with_extra_roots(connection, provider, ca.as_deref()).map_err(setup)

@@ -5,6 +5,7 @@
 pub mod assume_role;
 pub mod credentials;
 pub mod diagnose;
+pub mod ecs_metadata;
 pub mod endpoint;
 pub mod oss;
 
