@@ -180,6 +180,7 @@ pub struct Strings {
     pub import_selected: &'static str,
     pub import_cannot: &'static str,
     pub import_hint: &'static str,
+    pub session_only: &'static str,
     pub status_names: [&'static str; 7],
     pub owner_names: [&'static str; 4],
 }
@@ -318,6 +319,7 @@ pub static EN: Strings = Strings {
     import_selected: "Import selected ({0})",
     import_cannot: "cannot be imported: {0}",
     import_hint: "Secrets go to the keychain; nothing is copied into ImageDesk's files.",
+    session_only: "this session only: nothing was written to disk",
     status_names: ["Creating", "Waiting", "Available", "Deprecated", "Unavailable", "Failed", "Unknown"],
     owner_names: ["Mine", "Shared", "Public", "Marketplace"],
 };
@@ -444,6 +446,7 @@ pub static ZH: Strings = Strings {
     import_selected: "导入所选（{0}）",
     import_cannot: "无法导入：{0}",
     import_hint: "密钥保存到钥匙串；不会复制到 ImageDesk 的文件中。",
+    session_only: "仅限本次会话：没有写入磁盘",
     status_names: ["创建中", "等待中", "可用", "已弃用", "不可用", "失败", "未知"],
     owner_names: ["我的", "共享", "公共", "镜像市场"],
 };

@@ -363,6 +363,11 @@ impl ImageDeskApp {
                 let name = record.name().to_owned();
                 let s = self.strings();
                 let title = fill(s.profile_saved, &[&name, storage.secrets.backend()]);
+                let title = if storage.secrets.persistent() {
+                    title
+                } else {
+                    format!("{title} — {}", s.session_only)
+                };
                 let entry = ProfileEntry {
                     name: name.clone(),
                     backend: Backend::Stored { record, secrets: storage.secrets },

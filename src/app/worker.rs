@@ -945,9 +945,13 @@ fn save_profile(storage: &ProfileStorage, draft: ProfileDraft) -> Result<Box<Pro
         Some(token) => storage.secrets.put(&name, SecretKind::SecurityToken, token).map_err(keychain)?,
         None => storage.secrets.delete(&name, SecretKind::SecurityToken).map_err(keychain)?,
     }
-    let mut file = ProfilesFile::load(&storage.path).map_err(|e| Failure::plain(e.to_string()))?;
-    file.upsert(draft.record.clone());
-    file.save(&storage.path).map_err(|e| Failure::plain(e.to_string()))?;
+    // Without a keychain the profile is for this session only: a record on disk whose secret is
+    // gone at exit would only fail later.
+    if storage.secrets.persistent() {
+        let mut file = ProfilesFile::load(&storage.path).map_err(|e| Failure::plain(e.to_string()))?;
+        file.upsert(draft.record.clone());
+        file.save(&storage.path).map_err(|e| Failure::plain(e.to_string()))?;
+    }
     Ok(Box::new(draft.record))
 }
 
@@ -960,6 +964,46 @@ mod tests {
         let sources = sources_for(&["cn-hangzhou".into(), "cn-beijing".into()]);
         assert_eq!(sources.len(), 5);
         assert_eq!(sources.iter().filter(|s| s.product == Product::Ens).count(), 1);
+    }
+
+    #[test]
+    fn without_a_keychain_a_saved_profile_stays_in_memory_only() {
+        let dir = std::env::temp_dir().join(format!("imagedesk-session-only-{}", std::process::id()));
+        let path = dir.join("profiles.json");
+        let secrets: Arc<dyn SecretStore> = Arc::new(crate::profiles::SessionStore::default());
+        let storage = ProfileStorage::new(path.clone(), secrets.clone());
+        let form = super::super::profile_form::ProfileForm {
+            name: "temp".into(),
+            access_key_id: "LTAI5tExampleExample0123".into(),
+            access_key_secret: "abcdefghijABCDEFGHIJ0123456789".into(),
+            ..Default::default()
+        };
+        let record = save_profile(&storage, form.draft(&[]).unwrap()).unwrap();
+        assert_eq!(record.name(), "temp");
+        assert!(!path.exists(), "nothing written to disk");
+        let kept = secrets.get("temp", SecretKind::AccessKeySecret).unwrap().unwrap();
+        assert_eq!(kept.expose(), "abcdefghijABCDEFGHIJ0123456789");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn with_a_keychain_the_record_is_written_and_the_secret_is_not() {
+        let dir = std::env::temp_dir().join(format!("imagedesk-keychain-save-{}", std::process::id()));
+        let path = dir.join("profiles.json");
+        let keychain: Arc<dyn SecretStore> = Arc::new(crate::profiles::Keychain::mock().unwrap());
+        let storage = ProfileStorage::new(path.clone(), keychain);
+        let form = super::super::profile_form::ProfileForm {
+            name: "kept".into(),
+            access_key_id: "LTAI5tExampleExample0123".into(),
+            access_key_secret: "abcdefghijABCDEFGHIJ0123456789".into(),
+            ..Default::default()
+        };
+        save_profile(&storage, form.draft(&[]).unwrap()).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("LTAI5tExampleExample0123") && !text.contains("abcdefghijABCDEFGHIJ0123456789")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -159,10 +159,11 @@ impl Keychain {
         Self { store, backend, persistent }
     }
 
-    /// keyring-core's in-memory mock store (tests).
+    /// keyring-core's in-memory mock store, standing in for the OS keychain in tests (so it
+    /// counts as persistent: profiles saved with it are written like real ones).
     pub fn mock() -> Result<Self, KeychainError> {
         let store = keyring_core::mock::Store::new().map_err(KeychainError::from_store)?;
-        Ok(Self::with_store(store, "mock", false))
+        Ok(Self::with_store(store, "mock", true))
     }
 
     /// The desktop's Secret Service (GNOME Keyring, KWallet, KeePassXC …) over D-Bus.
