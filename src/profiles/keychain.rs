@@ -26,6 +26,13 @@ pub enum KeychainError {
 }
 
 impl KeychainError {
+    /// The cause alone, without the kind's preamble.
+    pub fn detail(&self) -> &str {
+        match self {
+            Self::Unavailable(detail) | Self::Refused(detail) | Self::Other(detail) => detail,
+        }
+    }
+
     fn from_store(error: StoreError) -> Self {
         match error {
             StoreError::NoStorageAccess(e) => Self::Refused(e.to_string()),
@@ -103,7 +110,7 @@ impl SystemKeychain {
             Ok(keychain) => (Box::new(keychain), None),
             Err(e) => {
                 tracing::warn!("{e}; profile secrets are kept for this session only");
-                (Box::new(SessionStore::default()), Some(e.to_string()))
+                (Box::new(SessionStore::default()), Some(e.detail().to_owned()))
             }
         };
         let _ = self.state.set(state);
@@ -185,10 +192,17 @@ impl Keychain {
     pub fn open_system() -> Result<Self, KeychainError> {
         let mut reasons = Vec::new();
         #[cfg(target_os = "linux")]
-        for open in [Self::secret_service as fn() -> Result<Self, KeychainError>, Self::keyutils] {
-            match open().and_then(|keychain| keychain.probe().map(|()| keychain)) {
+        {
+            // Secret Service: a lookup only (a write could pop up an unlock prompt at start-up).
+            match Self::secret_service().and_then(|keychain| keychain.probe().map(|()| keychain)) {
                 Ok(keychain) => return Ok(keychain),
-                Err(e) => reasons.push(e.to_string()),
+                Err(e) => reasons.push(format!("Secret Service: {}", e.detail())),
+            }
+            // keyutils answers lookups even where it cannot store (no usable session keyring),
+            // so it must prove it can write.
+            match Self::keyutils().and_then(|keychain| keychain.probe_write().map(|()| keychain)) {
+                Ok(keychain) => return Ok(keychain),
+                Err(e) => reasons.push(format!("keyutils: {}", e.detail())),
             }
         }
         if reasons.is_empty() {
@@ -201,6 +215,17 @@ impl Keychain {
         match self.entry("probe", SecretKind::AccessKeySecret)?.get_password() {
             Ok(_) | Err(StoreError::NoEntry) => Ok(()),
             Err(e) => Err(KeychainError::from_store(e)),
+        }
+    }
+
+    fn probe_write(&self) -> Result<(), KeychainError> {
+        let probe = Secret::new("imagedesk-probe");
+        self.put("probe", SecretKind::AccessKeySecret, &probe)?;
+        let read = self.get("probe", SecretKind::AccessKeySecret)?;
+        self.delete("probe", SecretKind::AccessKeySecret)?;
+        match read {
+            Some(value) if value.expose() == probe.expose() => Ok(()),
+            _ => Err(KeychainError::Other("a stored probe secret did not read back".into())),
         }
     }
 
@@ -320,6 +345,13 @@ mod tests {
         assert!(!store.persistent());
         store.put("p", SecretKind::SecurityToken, &Secret::new("tok-123456")).unwrap();
         assert!(!format!("{store:?}").contains("tok-123456"));
+    }
+
+    #[test]
+    fn the_write_probe_leaves_nothing_behind() {
+        let keychain = Keychain::mock().unwrap();
+        keychain.probe_write().unwrap();
+        assert_eq!(keychain.get("probe", SecretKind::AccessKeySecret).unwrap(), None);
     }
 
     #[test]
