@@ -187,7 +187,22 @@ impl Keychain {
         Ok(Self::with_store(store, "kernel keyutils", true))
     }
 
-    /// The system keychain: Secret Service if it answers, else keyutils; each is probed with a
+    /// The macOS login keychain.
+    #[cfg(target_os = "macos")]
+    pub fn macos_keychain() -> Result<Self, KeychainError> {
+        let store = apple_native_keyring_store::keychain::Store::new().map_err(KeychainError::from_store)?;
+        Ok(Self::with_store(store, "macOS Keychain", true))
+    }
+
+    /// The Windows Credential Manager.
+    #[cfg(target_os = "windows")]
+    pub fn windows_credential_manager() -> Result<Self, KeychainError> {
+        let store = windows_native_keyring_store::Store::new().map_err(KeychainError::from_store)?;
+        Ok(Self::with_store(store, "Windows Credential Manager", true))
+    }
+
+    /// The system keychain — Linux: Secret Service if it answers, else keyutils; macOS: the
+    /// Keychain; Windows: the Credential Manager. Each is probed with a
     /// harmless lookup so a locked or absent service is found now, not at the first save.
     pub fn open_system() -> Result<Self, KeychainError> {
         let mut reasons = Vec::new();
@@ -204,6 +219,16 @@ impl Keychain {
                 Ok(keychain) => return Ok(keychain),
                 Err(e) => reasons.push(format!("keyutils: {}", e.detail())),
             }
+        }
+        #[cfg(target_os = "macos")]
+        match Self::macos_keychain().and_then(|keychain| keychain.probe().map(|()| keychain)) {
+            Ok(keychain) => return Ok(keychain),
+            Err(e) => reasons.push(format!("Keychain: {}", e.detail())),
+        }
+        #[cfg(target_os = "windows")]
+        match Self::windows_credential_manager().and_then(|keychain| keychain.probe().map(|()| keychain)) {
+            Ok(keychain) => return Ok(keychain),
+            Err(e) => reasons.push(format!("Credential Manager: {}", e.detail())),
         }
         if reasons.is_empty() {
             reasons.push("this platform's keychain is not supported yet".into());
