@@ -202,6 +202,20 @@ fn the_profile_form_validates_tests_the_connection_saves_and_the_profile_works()
     assert_eq!(file.get("cli-prod").unwrap().connection.region_id, "cn-beijing");
     assert_eq!(file.profiles.len(), 2);
 
+    // Delete it again: the secret leaves the keychain and the record the file.
+    harness.get_by_role_and_label(Role::Button, "Delete cli-prod").click();
+    settle(&mut harness);
+    run_until(&mut harness, "the deletion", |app| {
+        app.toasts.iter().any(|t| t.title.contains("cli-prod deleted"))
+    });
+    assert!(keychain.get("cli-prod", SecretKind::AccessKeySecret).unwrap().is_none());
+    assert!(ProfilesFile::load(&profiles_path).unwrap().get("cli-prod").is_none());
+    assert_eq!(
+        harness.state().inventory.errors().count(),
+        0,
+        "the profile in use (sandbox-key) is untouched"
+    );
+
     drop(harness);
     runtime.block_on(sandbox.shutdown());
     for secret in [DEMO_ACCESS_KEY_SECRET, wrong, cli_secret] {

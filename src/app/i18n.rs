@@ -181,6 +181,9 @@ pub struct Strings {
     pub import_cannot: &'static str,
     pub import_hint: &'static str,
     pub session_only: &'static str,
+    pub delete_profile: &'static str,
+    pub delete_profile_hint: &'static str,
+    pub profile_deleted: &'static str,
     pub status_names: [&'static str; 7],
     pub owner_names: [&'static str; 4],
 }
@@ -320,6 +323,9 @@ pub static EN: Strings = Strings {
     import_cannot: "cannot be imported: {0}",
     import_hint: "Secrets go to the keychain; nothing is copied into ImageDesk's files.",
     session_only: "this session only: nothing was written to disk",
+    delete_profile: "Delete {0}",
+    delete_profile_hint: "Removes the profile and its secrets from the keychain",
+    profile_deleted: "Profile {0} deleted, with its secrets",
     status_names: ["Creating", "Waiting", "Available", "Deprecated", "Unavailable", "Failed", "Unknown"],
     owner_names: ["Mine", "Shared", "Public", "Marketplace"],
 };
@@ -447,6 +453,9 @@ pub static ZH: Strings = Strings {
     import_cannot: "无法导入：{0}",
     import_hint: "密钥保存到钥匙串；不会复制到 ImageDesk 的文件中。",
     session_only: "仅限本次会话：没有写入磁盘",
+    delete_profile: "删除 {0}",
+    delete_profile_hint: "删除此配置，并从钥匙串中删除其密钥",
+    profile_deleted: "配置 {0} 及其密钥已删除",
     status_names: ["创建中", "等待中", "可用", "已弃用", "不可用", "失败", "未知"],
     owner_names: ["我的", "共享", "公共", "镜像市场"],
 };

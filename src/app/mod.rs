@@ -394,6 +394,20 @@ impl ImageDeskApp {
                     .collect();
                 self.imports = Some(found);
             }
+            Event::ProfileDeleted(Ok(name)) => {
+                let current = self.profiles.get(self.profile).map(|p| p.name.clone());
+                self.profiles.retain(|p| !(p.name == name && matches!(p.backend, Backend::Stored { .. })));
+                if current.as_deref() == Some(name.as_str()) {
+                    // The profile in use is gone: fall back to the last one (the sandbox).
+                    self.profile = self.profiles.len().saturating_sub(1);
+                    self.connect();
+                } else if let Some(current) = current {
+                    self.profile = self.profiles.iter().position(|p| p.name == current).unwrap_or(0);
+                }
+                let s = self.strings();
+                self.toast(ToastKind::Info, fill(s.profile_deleted, &[&name]), String::new());
+            }
+            Event::ProfileDeleted(Err(failure)) => self.profile_error = Some(failure),
             Event::ProfileSaved(Err(failure)) => {
                 self.profile_busy = false;
                 self.profile_error = Some(failure);
@@ -1062,6 +1076,7 @@ impl ImageDeskApp {
         if saved.is_empty() {
             ui.label(RichText::new(s.no_saved_profiles).weak());
         }
+        let mut delete = None;
         egui::Grid::new("saved_profiles").striped(true).show(ui, |ui| {
             for entry in saved {
                 if let Backend::Stored { record, .. } = &entry.backend {
@@ -1071,10 +1086,17 @@ impl ImageDeskApp {
                         _ => s.kind_cloud,
                     });
                     ui.label(record.connection.region_id.as_str());
+                    let button = egui::Button::new(fill(s.delete_profile, &[&entry.name]));
+                    if ui.add(button).on_hover_text(s.delete_profile_hint).clicked() {
+                        delete = Some(entry.name.clone());
+                    }
                     ui.end_row();
                 }
             }
         });
+        if let Some(name) = delete {
+            self.send(Command::DeleteProfile(name));
+        }
         ui.separator();
         self.import_section(ui);
         ui.separator();

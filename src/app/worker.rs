@@ -59,6 +59,8 @@ pub enum Command {
     ScanImports,
     /// Save these found credentials as profiles (each answers with `ProfileSaved`).
     ImportProfiles(Vec<ImportedProfile>),
+    /// Forget a saved profile: its secrets leave the keychain, its record the file.
+    DeleteProfile(String),
 }
 
 /// A failed request, ready to show: the message and what to do about it.
@@ -149,6 +151,8 @@ pub enum Event {
     ProfileSaved(Result<Box<ProfileRecord>, Failure>),
     /// What a credential scan found.
     ImportsFound(ImportsFound),
+    /// A profile was deleted (its name), or why not.
+    ProfileDeleted(Result<String, Failure>),
 }
 
 /// The result of a credential scan, for the import list.
@@ -427,6 +431,7 @@ fn failure_events(command: &Command, failure: &Failure) -> Vec<Event> {
         Command::ImportProfiles(found) => {
             found.iter().map(|_| Event::ProfileSaved(Err(failure.clone()))).collect()
         }
+        Command::DeleteProfile(_) => vec![Event::ProfileDeleted(Err(failure.clone()))],
     }
 }
 
@@ -539,6 +544,19 @@ impl WorkerState {
                         None => ImportsFound::default(),
                     };
                     outbox.send(Event::ImportsFound(found)).await;
+                });
+                false
+            }
+            Command::DeleteProfile(name) => {
+                let (outbox, storage) = (self.outbox.clone(), self.storage.clone());
+                tokio::spawn(async move {
+                    let result = match storage {
+                        Some(storage) => tokio::task::spawn_blocking(move || delete_profile(&storage, &name))
+                            .await
+                            .unwrap_or_else(|e| Err(Failure::plain(format!("deleting stopped: {e}")))),
+                        None => Err(Failure::plain("profiles cannot be changed in this session")),
+                    };
+                    outbox.send(Event::ProfileDeleted(result)).await;
                 });
                 false
             }
@@ -893,6 +911,20 @@ async fn test_profile(draft: ProfileDraft) -> ProfileTest {
         }
         Err(failure) => failed(failure.message),
     }
+}
+
+/// Secrets out of the keychain first (a secret must not outlive its profile), then the record.
+fn delete_profile(storage: &ProfileStorage, name: &str) -> Result<String, Failure> {
+    for kind in [SecretKind::AccessKeySecret, SecretKind::SecurityToken] {
+        storage.secrets.delete(name, kind).map_err(|e| Failure::plain(e.to_string()))?;
+    }
+    if storage.secrets.persistent() {
+        let mut file = ProfilesFile::load(&storage.path).map_err(|e| Failure::plain(e.to_string()))?;
+        if file.remove(name).is_some() {
+            file.save(&storage.path).map_err(|e| Failure::plain(e.to_string()))?;
+        }
+    }
+    Ok(name.to_owned())
 }
 
 /// A found credential as a profile draft; refused with the reason when it cannot work yet.
