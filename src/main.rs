@@ -8,6 +8,7 @@ use std::sync::Arc;
 use imagedesk::app::worker::{Backend, ProfileStorage, WorkerOptions};
 use imagedesk::app::{ImageDeskApp, ProfileEntry, install_fonts, load_prefs};
 use imagedesk::client::{Client, ClientError, Profile, StaticCredentials};
+use imagedesk::jobs::audit::AuditLog;
 use imagedesk::profiles::{self, ProfilesFile, SecretStore, SystemKeychain};
 use imagedesk::protocol::ops::ecs::{DescribeImages, DescribeRegions, ImageOwnerAlias, ImageStatus};
 use imagedesk::protocol::sign::vectors;
@@ -129,7 +130,12 @@ fn run_gui() -> ExitCode {
         Box::new(move |cc| {
             install_fonts(&cc.egui_ctx);
             let prefs = load_prefs(cc.storage);
-            let options = WorkerOptions { storage: Some(storage), ..WorkerOptions::default() };
+            let audit = AuditLog::new(imagedesk::jobs::audit::default_path(|name| std::env::var(name).ok()));
+            let options = WorkerOptions {
+                storage: Some(storage),
+                audit: Some(Arc::new(audit)),
+                ..WorkerOptions::default()
+            };
             let app = ImageDeskApp::with_profiles(profiles, prefs, options);
             if exit_after_first_frame {
                 return Ok(Box::new(FirstFrameProbe { app, frames: 0 }));

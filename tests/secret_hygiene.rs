@@ -73,6 +73,10 @@ fn no_file_log_or_output_of_a_session_holds_a_secret() {
 
     let written = all_files(&root);
     assert!(written.iter().any(|p| p.ends_with("profiles.json")), "the session saved profiles: {written:?}");
+    assert!(
+        written.iter().any(|p| p.ends_with("audit.jsonl")),
+        "the session audited its import: {written:?}"
+    );
     for secret in [SECRET, WRONG_SECRET, CLI_SECRET] {
         let leaks: Vec<&PathBuf> = written
             .iter()
@@ -152,7 +156,11 @@ fn session_child() {
     let keychain: Arc<dyn SecretStore> = Arc::new(Keychain::mock().unwrap());
     let path = imagedesk::profiles::config::default_path(|name| std::env::var(name).ok());
     let storage = ProfileStorage::new(path, keychain);
-    let options = WorkerOptions { storage: Some(storage), ..WorkerOptions::default() };
+    let audit = imagedesk::jobs::audit::AuditLog::new(imagedesk::jobs::audit::default_path(|n| {
+        std::env::var(n).ok()
+    }));
+    let options =
+        WorkerOptions { storage: Some(storage), audit: Some(Arc::new(audit)), ..WorkerOptions::default() };
     let prefs = Prefs { lang: Some(Lang::En), regions: vec!["cn-hangzhou".into()], ..Prefs::default() };
     let backend = Backend::SandboxAt(url.clone());
     let mut harness = Harness::builder()
@@ -196,6 +204,17 @@ fn session_child() {
     harness.get_by_role_and_label(Role::Button, "Import selected (1)").click();
     settle(&mut harness);
     run_until(&mut harness, "the import", |app| app.toasts.iter().any(|t| t.title.contains("cli-dev saved")));
+
+    // A mutating call, so the audit log has an entry too.
+    harness.key_press(egui::Key::Escape);
+    settle(&mut harness);
+    harness.get_by_label("Import sample image").click();
+    settle(&mut harness);
+    run_until(&mut harness, "the sample import", |app| {
+        app.jobs.jobs.iter().any(|j| j.name.starts_with("sample-import-"))
+    });
+    harness.get_by_role_and_label(Role::Button, "Profiles").click();
+    settle(&mut harness);
 
     // Use the saved profile, then meet a service error.
     harness.key_press(egui::Key::Escape);

@@ -253,6 +253,8 @@ pub struct WorkerOptions {
     pub poll: PollPolicy,
     /// Where "Save profile" writes; `None` = saving is not offered.
     pub storage: Option<ProfileStorage>,
+    /// Where every mutating call is recorded.
+    pub audit: Option<Arc<dyn crate::client::audit::AuditSink>>,
 }
 
 /// Every listing a refresh of `regions` makes: ECS and E-HPC Instant per region, ENS once.
@@ -358,7 +360,10 @@ fn run(backend: Backend, options: WorkerOptions, mut commands: mpsc::Receiver<Co
     };
     runtime.block_on(async move {
         let sandbox_mode = backend.is_sandbox();
-        let (client, sandbox) = match connect(backend).await {
+        let (client, sandbox) = match connect(backend).await.map(|(client, sandbox)| match &options.audit {
+            Some(sink) => (client.with_audit(Arc::clone(sink)), sandbox),
+            None => (client, sandbox),
+        }) {
             Ok(pair) => pair,
             Err(failure) => {
                 // Answer every request with the same failure until the UI goes away.

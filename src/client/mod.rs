@@ -3,6 +3,7 @@
 //! one ClientToken per logical create/import/copy, and a concurrent, order-preserving pager.
 
 pub mod assume_role;
+pub mod audit;
 pub mod credentials;
 pub mod diagnose;
 pub mod ecs_metadata;
@@ -79,6 +80,8 @@ struct Inner {
     credentials: Arc<dyn CredentialProvider>,
     /// Seconds to add to the local clock, learned from a server that said our time was off.
     clock_offset_secs: AtomicI64,
+    /// Where mutating calls are recorded.
+    audit: Option<Arc<dyn audit::AuditSink>>,
 }
 
 /// A raw successful answer.
@@ -117,12 +120,32 @@ impl Client {
         }
         let http = builder.build().map_err(|e| ClientError::Setup(e.to_string()))?;
         Ok(Self {
-            inner: Arc::new(Inner { http, profile, credentials, clock_offset_secs: AtomicI64::new(0) }),
+            inner: Arc::new(Inner {
+                http,
+                profile,
+                credentials,
+                clock_offset_secs: AtomicI64::new(0),
+                audit: None,
+            }),
         })
     }
 
     pub fn profile(&self) -> &Profile {
         &self.inner.profile
+    }
+
+    /// The same client, recording every mutating call to `sink`.
+    pub fn with_audit(self, sink: Arc<dyn audit::AuditSink>) -> Self {
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                http: inner.http.clone(),
+                profile: inner.profile.clone(),
+                credentials: Arc::clone(&inner.credentials),
+                clock_offset_secs: AtomicI64::new(inner.clock_offset_secs.load(Ordering::Relaxed)),
+                audit: Some(sink),
+            }),
+        }
     }
 
     /// The credential source every attempt signs with (long jobs renew it ahead of expiry).
@@ -198,12 +221,58 @@ impl Client {
     ) -> Result<RawResponse, ClientError> {
         let endpoint = self.inner.profile.endpoint_for(product, region_id)?;
         let endpoint = &endpoint;
-        let ((status, body), attempts) = self
+        let result = self
             .with_retries(action, &endpoint.host_header(), |credential| async move {
                 self.attempt(product, action, region_id, params, endpoint, &credential).await
             })
-            .await?;
+            .await;
+        if let Some(sink) = &self.inner.audit
+            && audit::is_mutating(action)
+        {
+            sink.record(self.audit_entry(product, action, region_id, params, &result));
+        }
+        let ((status, body), attempts) = result?;
         Ok(RawResponse { status, body, attempts })
+    }
+
+    fn audit_entry(
+        &self,
+        product: Product,
+        action: &str,
+        region_id: Option<&str>,
+        params: &Params,
+        result: &Result<((u16, Vec<u8>), u32), ClientError>,
+    ) -> audit::AuditEntry {
+        let (request_id, outcome) = match result {
+            Ok(((_, body), _)) => {
+                let id = serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|v| {
+                    ["RequestId", "RequestID", "requestId"]
+                        .iter()
+                        .find_map(|k| v.get(*k).and_then(|id| id.as_str()).map(str::to_owned))
+                });
+                (id, audit::AuditOutcome::Success)
+            }
+            Err(ClientError::Api(api)) => (
+                api.request_id.clone(),
+                audit::AuditOutcome::Error { code: api.code.clone(), message: api.message.clone() },
+            ),
+            Err(ClientError::Transport { message, .. }) => {
+                (None, audit::AuditOutcome::Error { code: "Network".into(), message: message.clone() })
+            }
+            Err(other) => {
+                (None, audit::AuditOutcome::Error { code: "Client".into(), message: other.to_string() })
+            }
+        };
+        audit::AuditEntry {
+            time: Utc::now(),
+            profile: self.inner.profile.name.clone(),
+            product: product.code().to_owned(),
+            region: region_id.unwrap_or(&self.inner.profile.region_id).to_owned(),
+            action: action.to_owned(),
+            params: audit::redact(params),
+            request_id,
+            outcome,
+        }
     }
 
     /// The retry loop shared by RPC and OSS calls: `send` makes one freshly signed attempt with
