@@ -108,6 +108,14 @@ pub struct ImageDeskApp {
     /// The last credential scan, and which of its profiles are ticked for import.
     pub imports: Option<worker::ImportsFound>,
     pub import_selected: BTreeSet<usize>,
+    /// The audit log window.
+    pub audit_open: bool,
+    pub audit_entries: Option<Vec<crate::client::audit::AuditEntry>>,
+    audit_unreadable: usize,
+    pub audit_filter: String,
+    pub audit_errors_only: bool,
+    pub audit_export_path: String,
+    pub audit_message: Option<Result<String, String>>,
 }
 
 impl ImageDeskApp {
@@ -165,6 +173,15 @@ impl ImageDeskApp {
             profile_error: None,
             imports: None,
             import_selected: BTreeSet::new(),
+            audit_open: false,
+            audit_entries: None,
+            audit_unreadable: 0,
+            audit_filter: String::new(),
+            audit_errors_only: false,
+            audit_export_path: std::env::var("HOME")
+                .map(|home| format!("{home}/imagedesk-audit.csv"))
+                .unwrap_or_else(|_| "imagedesk-audit.csv".into()),
+            audit_message: None,
         }
     }
 
@@ -408,6 +425,20 @@ impl ImageDeskApp {
                 self.toast(ToastKind::Info, fill(s.profile_deleted, &[&name]), String::new());
             }
             Event::ProfileDeleted(Err(failure)) => self.profile_error = Some(failure),
+            Event::AuditLoaded(Ok((entries, unreadable))) => {
+                self.audit_entries = Some(entries);
+                self.audit_unreadable = unreadable;
+            }
+            Event::AuditLoaded(Err(failure)) => self.audit_message = Some(Err(failure.message)),
+            Event::AuditExported(result) => {
+                let s = self.strings();
+                let shown = self.filtered_audit().len().to_string();
+                self.audit_message = Some(
+                    result
+                        .map(|path| fill(s.audit_exported, &[&shown, &path.display().to_string()]))
+                        .map_err(|f| f.message),
+                );
+            }
             Event::ProfileSaved(Err(failure)) => {
                 self.profile_busy = false;
                 self.profile_error = Some(failure);
@@ -477,6 +508,8 @@ impl ImageDeskApp {
                 self.palette.open = false;
             } else if self.profiles_open {
                 self.profiles_open = false;
+            } else if self.audit_open {
+                self.audit_open = false;
             } else if self.detail_open {
                 self.detail_open = false;
             }
@@ -535,6 +568,7 @@ impl ImageDeskApp {
         egui::CentralPanel::default().show(ui, |ui| self.inventory_view(ui));
         self.palette_window(ui.ctx());
         self.profiles_window(ui.ctx());
+        self.audit_window(ui.ctx());
         self.toasts_area(ui.ctx());
     }
 
@@ -577,6 +611,9 @@ impl ImageDeskApp {
                 self.palette.open();
             }
             ui.toggle_value(&mut self.profiles_open, s.profiles_button);
+            if ui.toggle_value(&mut self.audit_open, s.audit_button).clicked() && self.audit_open {
+                self.send(Command::LoadAudit);
+            }
             ui.separator();
             let label = ui.label("Language · 语言");
             let mut lang = self.lang;
@@ -1025,6 +1062,141 @@ impl ImageDeskApp {
             self.inventory.selected = Some(key);
             self.detail_open = true;
             self.scroll_to_selection = true;
+        }
+    }
+
+    /// Audit entries passing the filter, newest first.
+    pub fn filtered_audit(&self) -> Vec<&crate::client::audit::AuditEntry> {
+        let needle = self.audit_filter.trim().to_lowercase();
+        let Some(entries) = &self.audit_entries else { return Vec::new() };
+        entries
+            .iter()
+            .rev()
+            .filter(|e| {
+                !self.audit_errors_only
+                    || matches!(e.outcome, crate::client::audit::AuditOutcome::Error { .. })
+            })
+            .filter(|e| {
+                let code = match &e.outcome {
+                    crate::client::audit::AuditOutcome::Error { code, .. } => code.as_str(),
+                    crate::client::audit::AuditOutcome::Success => "",
+                };
+                needle.is_empty()
+                    || [e.action.as_str(), e.profile.as_str(), e.region.as_str(), e.product.as_str(), code]
+                        .iter()
+                        .any(|f| f.to_lowercase().contains(&needle))
+                    || e.params.values().any(|v| v.to_lowercase().contains(&needle))
+            })
+            .collect()
+    }
+
+    fn audit_window(&mut self, ctx: &egui::Context) {
+        if !self.audit_open {
+            return;
+        }
+        let s = self.strings();
+        let mut open = true;
+        let mut reload = false;
+        let mut export = None;
+        egui::Window::new(s.audit_button)
+            .id(egui::Id::unique("audit_window"))
+            .open(&mut open)
+            .default_width(760.0)
+            .default_height(420.0)
+            .show(ctx, |ui| {
+                ui.horizontal(|ui| {
+                    let label = ui.label(s.audit_filter);
+                    ui.text_edit_singleline(&mut self.audit_filter).labelled_by(label.id);
+                    ui.checkbox(&mut self.audit_errors_only, s.audit_errors_only);
+                    reload = ui.button(s.audit_reload).clicked();
+                });
+                let total = self.audit_entries.as_ref().map_or(0, Vec::len);
+                let shown = self.filtered_audit();
+                ui.horizontal(|ui| {
+                    ui.label(fill(s.audit_count, &[&shown.len().to_string(), &total.to_string()]));
+                    if self.audit_unreadable > 0 {
+                        ui.label(
+                            RichText::new(fill(s.audit_unreadable, &[&self.audit_unreadable.to_string()]))
+                                .weak(),
+                        );
+                    }
+                });
+                if total == 0 && self.audit_entries.is_some() {
+                    ui.label(RichText::new(s.audit_empty).weak());
+                }
+                egui::ScrollArea::vertical().max_height(260.0).show(ui, |ui| {
+                    egui::Grid::new("audit_grid").striped(true).num_columns(6).show(ui, |ui| {
+                        for title in [
+                            s.audit_time,
+                            s.profile,
+                            s.col_region,
+                            s.audit_action,
+                            s.audit_result,
+                            s.audit_request,
+                        ] {
+                            ui.strong(title);
+                        }
+                        ui.end_row();
+                        for entry in &shown {
+                            ui.label(
+                                entry
+                                    .time
+                                    .with_timezone(&chrono::Local)
+                                    .format("%Y-%m-%d %H:%M:%S")
+                                    .to_string(),
+                            );
+                            ui.label(&entry.profile);
+                            ui.label(&entry.region);
+                            let params = serde_json::to_string_pretty(&entry.params).unwrap_or_default();
+                            ui.label(&entry.action).on_hover_text(params);
+                            match &entry.outcome {
+                                crate::client::audit::AuditOutcome::Success => {
+                                    ui.colored_label(Status::Available.style().0, "OK");
+                                }
+                                crate::client::audit::AuditOutcome::Error { code, message } => {
+                                    ui.colored_label(Status::Failed.style().0, code).on_hover_text(message);
+                                }
+                            }
+                            ui.label(
+                                RichText::new(entry.request_id.as_deref().unwrap_or("")).monospace().small(),
+                            );
+                            ui.end_row();
+                        }
+                    });
+                });
+                ui.separator();
+                ui.horizontal(|ui| {
+                    let label = ui.label(s.audit_export_path);
+                    ui.add(egui::TextEdit::singleline(&mut self.audit_export_path).desired_width(320.0))
+                        .labelled_by(label.id);
+                    if ui.button(s.audit_export_csv).clicked() {
+                        export = Some(worker::ExportFormat::Csv);
+                    }
+                    if ui.button(s.audit_export_jsonl).clicked() {
+                        export = Some(worker::ExportFormat::JsonLines);
+                    }
+                });
+                match &self.audit_message {
+                    Some(Ok(text)) => {
+                        ui.colored_label(Status::Available.style().0, text);
+                    }
+                    Some(Err(text)) => {
+                        ui.colored_label(ui.visuals().error_fg_color, text);
+                    }
+                    None => {}
+                }
+            });
+        if !open {
+            self.audit_open = false;
+        }
+        if reload {
+            self.send(Command::LoadAudit);
+        }
+        if let Some(format) = export {
+            let entries: Vec<_> = self.filtered_audit().into_iter().cloned().collect();
+            let path = std::path::PathBuf::from(self.audit_export_path.trim());
+            self.audit_message = None;
+            self.send(Command::ExportAudit { entries, path, format });
         }
     }
 

@@ -15,8 +15,10 @@ use super::model::{ImageRow, Product, RowKey, Source};
 use super::monitor::{PollCadence, PollPolicy};
 use super::profile_form::ProfileDraft;
 use crate::Credential;
+use crate::client::audit::AuditEntry;
 use crate::client::diagnose::Verdict;
 use crate::client::{Client, ClientError, Profile, StaticCredentials};
+use crate::jobs::audit::{AuditLog, export_csv, export_jsonl};
 use crate::profiles::{
     CredentialMode, CredentialSpec, ImportedProfile, ProfileKind, ProfileRecord, ProfilesFile, SecretKind,
     SecretStore,
@@ -61,6 +63,17 @@ pub enum Command {
     ImportProfiles(Vec<ImportedProfile>),
     /// Forget a saved profile: its secrets leave the keychain, its record the file.
     DeleteProfile(String),
+    /// Read the audit log.
+    LoadAudit,
+    /// Write these audit entries to `path`.
+    ExportAudit { entries: Vec<AuditEntry>, path: std::path::PathBuf, format: ExportFormat },
+}
+
+/// Audit export formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    JsonLines,
 }
 
 /// A failed request, ready to show: the message and what to do about it.
@@ -153,6 +166,10 @@ pub enum Event {
     ImportsFound(ImportsFound),
     /// A profile was deleted (its name), or why not.
     ProfileDeleted(Result<String, Failure>),
+    /// The audit log: entries (oldest first) and how many lines could not be read.
+    AuditLoaded(Result<(Vec<AuditEntry>, usize), Failure>),
+    /// Where an export was written, or why not.
+    AuditExported(Result<std::path::PathBuf, Failure>),
 }
 
 /// The result of a credential scan, for the import list.
@@ -253,8 +270,8 @@ pub struct WorkerOptions {
     pub poll: PollPolicy,
     /// Where "Save profile" writes; `None` = saving is not offered.
     pub storage: Option<ProfileStorage>,
-    /// Where every mutating call is recorded.
-    pub audit: Option<Arc<dyn crate::client::audit::AuditSink>>,
+    /// Where every mutating call is recorded (and read back for the audit view).
+    pub audit: Option<Arc<AuditLog>>,
 }
 
 /// Every listing a refresh of `regions` makes: ECS and E-HPC Instant per region, ENS once.
@@ -361,7 +378,9 @@ fn run(backend: Backend, options: WorkerOptions, mut commands: mpsc::Receiver<Co
     runtime.block_on(async move {
         let sandbox_mode = backend.is_sandbox();
         let (client, sandbox) = match connect(backend).await.map(|(client, sandbox)| match &options.audit {
-            Some(sink) => (client.with_audit(Arc::clone(sink)), sandbox),
+            Some(log) => {
+                (client.with_audit(Arc::clone(log) as Arc<dyn crate::client::audit::AuditSink>), sandbox)
+            }
             None => (client, sandbox),
         }) {
             Ok(pair) => pair,
@@ -385,6 +404,7 @@ fn run(backend: Backend, options: WorkerOptions, mut commands: mpsc::Receiver<Co
             watch: BTreeMap::new(),
             cadence: PollCadence::new(options.poll),
             storage: options.storage.clone(),
+            audit: options.audit.clone(),
         };
         let mut next_poll = Instant::now();
         loop {
@@ -437,6 +457,8 @@ fn failure_events(command: &Command, failure: &Failure) -> Vec<Event> {
             found.iter().map(|_| Event::ProfileSaved(Err(failure.clone()))).collect()
         }
         Command::DeleteProfile(_) => vec![Event::ProfileDeleted(Err(failure.clone()))],
+        Command::LoadAudit => vec![Event::AuditLoaded(Err(failure.clone()))],
+        Command::ExportAudit { .. } => vec![Event::AuditExported(Err(failure.clone()))],
     }
 }
 
@@ -448,6 +470,7 @@ struct WorkerState {
     watch: BTreeMap<RowKey, Option<u8>>,
     cadence: PollCadence,
     storage: Option<ProfileStorage>,
+    audit: Option<Arc<AuditLog>>,
 }
 
 impl WorkerState {
@@ -549,6 +572,35 @@ impl WorkerState {
                         None => ImportsFound::default(),
                     };
                     outbox.send(Event::ImportsFound(found)).await;
+                });
+                false
+            }
+            Command::LoadAudit => {
+                let (outbox, audit) = (self.outbox.clone(), self.audit.clone());
+                tokio::spawn(async move {
+                    let result = match audit {
+                        Some(log) => tokio::task::spawn_blocking(move || {
+                            log.read().map(|read| (read.entries, read.unreadable_lines)).map_err(|e| {
+                                Failure::plain(format!("cannot read {}: {e}", log.path().display()))
+                            })
+                        })
+                        .await
+                        .unwrap_or_else(|e| Err(Failure::plain(format!("reading stopped: {e}")))),
+                        None => Ok((Vec::new(), 0)),
+                    };
+                    outbox.send(Event::AuditLoaded(result)).await;
+                });
+                false
+            }
+            Command::ExportAudit { entries, path, format } => {
+                let outbox = self.outbox.clone();
+                tokio::spawn(async move {
+                    let result = tokio::task::spawn_blocking(move || {
+                        export_to(&entries, &path, format).map(|()| path)
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(Failure::plain(format!("export stopped: {e}"))));
+                    outbox.send(Event::AuditExported(result)).await;
                 });
                 false
             }
@@ -916,6 +968,24 @@ async fn test_profile(draft: ProfileDraft) -> ProfileTest {
         }
         Err(failure) => failed(failure.message),
     }
+}
+
+/// Write an export next to its final name, then rename (never half a file under that name).
+fn export_to(entries: &[AuditEntry], path: &std::path::Path, format: ExportFormat) -> Result<(), Failure> {
+    let fail = |e: std::io::Error| Failure::plain(format!("cannot write {}: {e}", path.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let temp = path.with_extension("part");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&temp).map_err(fail)?);
+    match format {
+        ExportFormat::Csv => export_csv(entries, &mut out),
+        ExportFormat::JsonLines => export_jsonl(entries, &mut out),
+    }
+    .map_err(fail)?;
+    std::io::Write::flush(&mut out).map_err(fail)?;
+    drop(out);
+    std::fs::rename(&temp, path).map_err(fail)
 }
 
 /// Secrets out of the keychain first (a secret must not outlive its profile), then the record.
