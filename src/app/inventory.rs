@@ -407,7 +407,7 @@ mod tests {
     }
 
     fn failure() -> Failure {
-        Failure { message: "boom".into(), code: None, advice_en: String::new(), advice_zh: String::new() }
+        Failure::plain("boom")
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod fonts;
 pub mod i18n;
 pub mod inventory;
 pub mod model;
+pub mod modify_form;
 pub mod monitor;
 pub mod palette;
 pub mod prefs;
@@ -116,6 +117,11 @@ pub struct ImageDeskApp {
     pub audit_errors_only: bool,
     pub audit_export_path: String,
     pub audit_message: Option<Result<String, String>>,
+    /// The Modify image form, while open.
+    pub modify: Option<modify_form::ModifyForm>,
+    modify_busy: bool,
+    /// The last Dry run / Apply outcome (`Ok(true)`: a dry run passed).
+    pub modify_result: Option<Result<bool, Failure>>,
 }
 
 impl ImageDeskApp {
@@ -182,6 +188,9 @@ impl ImageDeskApp {
                 .map(|home| format!("{home}/imagedesk-audit.csv"))
                 .unwrap_or_else(|_| "imagedesk-audit.csv".into()),
             audit_message: None,
+            modify: None,
+            modify_busy: false,
+            modify_result: None,
         }
     }
 
@@ -425,6 +434,18 @@ impl ImageDeskApp {
                 self.toast(ToastKind::Info, fill(s.profile_deleted, &[&name]), String::new());
             }
             Event::ProfileDeleted(Err(failure)) => self.profile_error = Some(failure),
+            Event::Modified(result) => {
+                self.modify_busy = false;
+                if let Ok(false) = result {
+                    let name = self.modify.take().map(|f| f.values.name).unwrap_or_default();
+                    let s = self.strings();
+                    self.toast(ToastKind::Success, fill(s.modified, &[&name]), String::new());
+                    self.modify_result = None;
+                    self.refresh();
+                } else {
+                    self.modify_result = Some(result);
+                }
+            }
             Event::AuditLoaded(Ok((entries, unreadable))) => {
                 self.audit_entries = Some(entries);
                 self.audit_unreadable = unreadable;
@@ -506,6 +527,8 @@ impl ImageDeskApp {
         if escape {
             if self.palette.open {
                 self.palette.open = false;
+            } else if self.modify.is_some() {
+                self.modify = None;
             } else if self.profiles_open {
                 self.profiles_open = false;
             } else if self.audit_open {
@@ -569,6 +592,7 @@ impl ImageDeskApp {
         self.palette_window(ui.ctx());
         self.profiles_window(ui.ctx());
         self.audit_window(ui.ctx());
+        self.modify_window(ui.ctx());
         self.toasts_area(ui.ctx());
     }
 
@@ -900,6 +924,19 @@ impl ImageDeskApp {
             ui.label(RichText::new(&row.name).heading());
             status_badge(ui, row.status, s);
             progress_cell(ui, &row);
+            if row.product == Product::Ecs && row.owner == Owner::Own && ui.button(s.modify_button).clicked()
+            {
+                let last_of_family = !row.family.is_empty()
+                    && !self.inventory.rows().iter().any(|other| {
+                        other.product == Product::Ecs
+                            && other.region == row.region
+                            && other.family == row.family
+                            && other.status == Status::Available
+                            && other.id != row.id
+                    });
+                self.modify = modify_form::ModifyForm::from_row(&row, last_of_family);
+                self.modify_result = None;
+            }
             egui::Grid::new("detail_grid").num_columns(2).striped(true).show(ui, |ui| {
                 let lines: [(&str, String); 10] = [
                     (s.col_id, row.id.clone()),
@@ -1062,6 +1099,161 @@ impl ImageDeskApp {
             self.inventory.selected = Some(key);
             self.detail_open = true;
             self.scroll_to_selection = true;
+        }
+    }
+
+    fn modify_window(&mut self, ctx: &egui::Context) {
+        let Some(form) = &mut self.modify else { return };
+        let s = self.lang.strings();
+        let lang = self.lang;
+        let errors = form.validate();
+        let server = match &self.modify_result {
+            Some(Err(failure)) => Some(failure.clone()),
+            _ => None,
+        };
+        let mut open = true;
+        let mut action = None;
+        egui::Window::new(s.modify_title)
+            .id(egui::Id::unique("modify_window"))
+            .open(&mut open)
+            .default_width(560.0)
+            .show(ctx, |ui| {
+                ui.label(RichText::new(format!("{} · {}", form.image_id, form.region)).monospace().weak());
+                let show_error = |ui: &mut egui::Ui, form: &modify_form::ModifyForm, wire: &str| {
+                    let client = form
+                        .error_for(&errors, wire)
+                        .map(|e| if lang == Lang::En { e.en.clone() } else { e.zh.clone() });
+                    let from_server = server.as_ref().filter(|f| f.field.as_deref() == Some(wire)).map(|f| {
+                        let advice = f.advice(lang);
+                        if advice.is_empty() {
+                            f.message.clone()
+                        } else {
+                            format!("{} — {advice}", f.code.clone().unwrap_or_default())
+                        }
+                    });
+                    if let Some(text) = client.or(from_server) {
+                        ui.label("");
+                        ui.colored_label(ui.visuals().error_fg_color, text);
+                        ui.end_row();
+                    }
+                };
+                egui::Grid::new("modify_grid").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+                    for (wire, label) in [
+                        ("ImageName", s.m_name),
+                        ("Description", s.m_description),
+                        ("ImageFamily", s.m_family),
+                    ] {
+                        let label = ui.label(label);
+                        let value = match wire {
+                            "ImageName" => &mut form.values.name,
+                            "Description" => &mut form.values.description,
+                            _ => &mut form.values.family,
+                        };
+                        if ui
+                            .add(egui::TextEdit::singleline(value).desired_width(340.0))
+                            .labelled_by(label.id)
+                            .changed()
+                        {
+                            form.touched.insert(match wire {
+                                "ImageName" => "ImageName",
+                                "Description" => "Description",
+                                _ => "ImageFamily",
+                            });
+                        }
+                        ui.end_row();
+                        show_error(ui, form, wire);
+                    }
+                    let label = ui.label(s.m_boot);
+                    egui::ComboBox::from_id_salt("modify_boot")
+                        .selected_text(form.values.boot_mode.clone())
+                        .show_ui(ui, |ui| {
+                            for mode in ["BIOS", "UEFI", "UEFI-Preferred"] {
+                                ui.selectable_value(&mut form.values.boot_mode, mode.to_owned(), mode);
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                    ui.end_row();
+                    show_error(ui, form, "BootMode");
+                    let label = ui.label(s.m_imds);
+                    let before = form.values.imds.clone();
+                    egui::ComboBox::from_id_salt("modify_imds")
+                        .selected_text(form.values.imds.clone())
+                        .show_ui(ui, |ui| {
+                            for mode in ["v1", "v2"] {
+                                ui.selectable_value(&mut form.values.imds, mode.to_owned(), mode);
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                    if form.values.imds != before {
+                        form.touched.insert("Features.ImdsSupport");
+                    }
+                    ui.end_row();
+                    show_error(ui, form, "Features.ImdsSupport");
+                    ui.label("");
+                    if ui.checkbox(&mut form.values.deprecated, s.m_deprecated).changed() {
+                        form.touched.insert("Status");
+                    }
+                    ui.end_row();
+                    if form.values.deprecated {
+                        ui.label("");
+                        ui.label(RichText::new(s.m_deprecate_note).small());
+                        ui.end_row();
+                    }
+                    if form.needs_confirmation() {
+                        let label = ui.label(s.m_confirm);
+                        ui.text_edit_singleline(&mut form.confirmation).labelled_by(label.id);
+                        ui.end_row();
+                    }
+                    show_error(ui, form, "Status");
+                });
+                ui.add_space(6.0);
+                let blocked = form.changed() && !errors.is_empty();
+                ui.horizontal(|ui| {
+                    let idle = !self.modify_busy && form.changed();
+                    if ui.add_enabled(idle, egui::Button::new(s.dry_run)).clicked() {
+                        action = Some(true);
+                    }
+                    if ui.add_enabled(idle, egui::Button::new(s.apply)).clicked() {
+                        action = Some(false);
+                    }
+                    if ui.button(s.copy_cli).clicked() {
+                        ui.ctx().copy_text(form.cli_command(false));
+                    }
+                    if self.modify_busy {
+                        ui.spinner();
+                    }
+                });
+                if !form.changed() {
+                    ui.label(RichText::new(s.no_changes).weak());
+                } else if blocked && form.submitted {
+                    ui.colored_label(
+                        ui.visuals().error_fg_color,
+                        fill(s.fix_fields, &[&errors.len().to_string()]),
+                    );
+                }
+                ui.label(RichText::new(form.cli_command(false)).monospace().small());
+                match &self.modify_result {
+                    Some(Ok(true)) => {
+                        ui.colored_label(Status::Available.style().0, s.dry_ok);
+                    }
+                    Some(Err(failure)) if failure.field.is_none() => {
+                        ui.colored_label(ui.visuals().error_fg_color, &failure.message);
+                    }
+                    _ => {}
+                }
+            });
+        if let Some(dry_run) = action {
+            form.submitted = true;
+            if errors.is_empty() {
+                let request = form.request(dry_run);
+                self.modify_result = None;
+                self.modify_busy = self.send(Command::Modify(Box::new(request)));
+            }
+        }
+        if !open {
+            self.modify = None;
         }
     }
 

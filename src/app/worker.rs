@@ -63,6 +63,8 @@ pub enum Command {
     ImportProfiles(Vec<ImportedProfile>),
     /// Forget a saved profile: its secrets leave the keychain, its record the file.
     DeleteProfile(String),
+    /// ModifyImageAttribute (a dry run when `DryRun` is set).
+    Modify(Box<crate::protocol::ops::ecs::ModifyImageAttribute>),
     /// Read the audit log.
     LoadAudit,
     /// Write these audit entries to `path`.
@@ -83,11 +85,19 @@ pub struct Failure {
     pub code: Option<String>,
     pub advice_en: String,
     pub advice_zh: String,
+    /// The request parameter the error concerns (forms show it under that field).
+    pub field: Option<String>,
 }
 
 impl Failure {
     pub fn plain(message: impl Into<String>) -> Self {
-        Self { message: message.into(), code: None, advice_en: String::new(), advice_zh: String::new() }
+        Self {
+            message: message.into(),
+            code: None,
+            advice_en: String::new(),
+            advice_zh: String::new(),
+            field: None,
+        }
     }
 
     pub fn from_client(error: &ClientError) -> Self {
@@ -99,6 +109,7 @@ impl Failure {
                     code: Some(api.code.clone()),
                     advice_en: advice.en,
                     advice_zh: advice.zh,
+                    field: advice.field,
                 }
             }
             None => Self::plain(error.to_string()),
@@ -166,6 +177,8 @@ pub enum Event {
     ImportsFound(ImportsFound),
     /// A profile was deleted (its name), or why not.
     ProfileDeleted(Result<String, Failure>),
+    /// A modification went through (`true`: it was a dry run and changed nothing), or why not.
+    Modified(Result<bool, Failure>),
     /// The audit log: entries (oldest first) and how many lines could not be read.
     AuditLoaded(Result<(Vec<AuditEntry>, usize), Failure>),
     /// Where an export was written, or why not.
@@ -458,6 +471,7 @@ fn failure_events(command: &Command, failure: &Failure) -> Vec<Event> {
         }
         Command::DeleteProfile(_) => vec![Event::ProfileDeleted(Err(failure.clone()))],
         Command::LoadAudit => vec![Event::AuditLoaded(Err(failure.clone()))],
+        Command::Modify(_) => vec![Event::Modified(Err(failure.clone()))],
         Command::ExportAudit { .. } => vec![Event::AuditExported(Err(failure.clone()))],
     }
 }
@@ -572,6 +586,20 @@ impl WorkerState {
                         None => ImportsFound::default(),
                     };
                     outbox.send(Event::ImportsFound(found)).await;
+                });
+                false
+            }
+            Command::Modify(request) => {
+                let (client, outbox) = (self.client.clone(), self.outbox.clone());
+                tokio::spawn(async move {
+                    let dry_run = request.dry_run == Some(true);
+                    let result = match client.call(*request).await {
+                        Ok(_) => Ok(false),
+                        // ECS answers a passing dry run with this "error".
+                        Err(e) if dry_run && e.api().is_some_and(|a| a.code == "DryRunOperation") => Ok(true),
+                        Err(e) => Err(Failure::from_client(&e)),
+                    };
+                    outbox.send(Event::Modified(result)).await;
                 });
                 false
             }
