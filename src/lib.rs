@@ -11,6 +11,7 @@
 pub mod app;
 pub mod client;
 pub mod jobs;
+pub mod paths;
 pub mod profiles;
 pub mod protocol;
 pub mod sandbox;

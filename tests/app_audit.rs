@@ -2,50 +2,18 @@
 //! The audit log view (kittest, real app, loopback sandbox): a mutating call made from the app
 //! shows up, the filter narrows the list, and both exports write exactly what is listed.
 
+mod common_app;
+use common_app::{app, replace_text, run_until, settle};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use eframe::egui;
 use egui::accesskit::Role;
-use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use imagedesk::app::i18n::Lang;
-use imagedesk::app::prefs::Prefs;
 use imagedesk::app::worker::{Backend, WorkerOptions};
-use imagedesk::app::{ImageDeskApp, ProfileEntry, install_fonts};
 use imagedesk::client::audit::AuditEntry;
 use imagedesk::jobs::audit::AuditLog;
 use imagedesk::sandbox::{Sandbox, SandboxConfig};
-
-fn run_until(harness: &mut Harness<'_, ImageDeskApp>, what: &str, done: impl Fn(&ImageDeskApp) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-        harness.step();
-    }
-}
-
-fn settle(harness: &mut Harness<'_, ImageDeskApp>) {
-    for _ in 0..3 {
-        harness.step();
-    }
-}
-
-fn replace_text(harness: &mut Harness<'_, ImageDeskApp>, label: &str, text: &str) {
-    let field = |h: &Harness<'_, ImageDeskApp>| {
-        h.get_all_by_label(label)
-            .find(|n| n.accesskit_node().role() == Role::TextInput)
-            .map(|n| n.rect().center())
-    };
-    let center = field(harness).unwrap();
-    harness.get_all_by_label(label).find(|n| n.rect().center() == center).unwrap().focus();
-    settle(harness);
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    settle(harness);
-    harness.get_all_by_label(label).find(|n| n.rect().center() == center).unwrap().type_text(text);
-    settle(harness);
-}
 
 #[test]
 fn the_audit_view_lists_filters_and_exports_mutating_calls() {
@@ -55,18 +23,8 @@ fn the_audit_view_lists_filters_and_exports_mutating_calls() {
     let sandbox = runtime.block_on(Sandbox::start(SandboxConfig::new(root.join("sandbox")))).unwrap();
     let log = Arc::new(AuditLog::new(root.join("audit.jsonl")));
     let options = WorkerOptions { audit: Some(log.clone()), ..WorkerOptions::default() };
-    let prefs = Prefs { lang: Some(Lang::En), regions: vec!["cn-hangzhou".into()], ..Prefs::default() };
     let backend = Backend::SandboxAt(sandbox.url());
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
-        .with_context_setup(install_fonts)
-        .build_eframe(move |_cc| {
-            ImageDeskApp::with_profiles(vec![ProfileEntry { name: String::new(), backend }], prefs, options)
-        });
-    run_until(&mut harness, "the first listing", |app| {
-        app.inventory.loaded() && !app.inventory.any_loading()
-    });
-    settle(&mut harness);
+    let mut harness = app(backend, options, Lang::En);
 
     harness.get_by_label("Import sample image").click();
     settle(&mut harness);

@@ -2,19 +2,20 @@
 //! The real app (eframe `App::logic` + `App::ui`), headless under egui_kittest, against a sandbox
 //! on loopback. Everything is found by accessible label, as a user (or a screen reader) would.
 
+mod common_app;
+use common_app::{run_until, settle};
 use std::time::{Duration, Instant};
 
 use eframe::egui;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use imagedesk::app::ImageDeskApp;
 use imagedesk::app::i18n::Lang;
 use imagedesk::app::inventory::SortColumn;
 use imagedesk::app::model::{Owner, Product, Status};
 use imagedesk::app::monitor::{JobState, PollPolicy};
-use imagedesk::app::prefs::Prefs;
 use imagedesk::app::worker::{Backend, WorkerOptions};
-use imagedesk::app::{ImageDeskApp, ProfileEntry, install_fonts};
 use imagedesk::sandbox::{Faults, RunningSandbox, Sandbox, SandboxConfig};
 
 /// A sandbox on loopback, in its own runtime, with its own data dir.
@@ -42,7 +43,6 @@ impl TestSandbox {
 
     fn app(&self, lang: Lang) -> Harness<'static, ImageDeskApp> {
         let backend = Backend::SandboxAt(self.sandbox().url());
-        let prefs = Prefs { lang: Some(lang), regions: vec!["cn-hangzhou".into()], ..Prefs::default() };
         let options = WorkerOptions {
             poll: PollPolicy {
                 fast: Duration::from_millis(100),
@@ -51,22 +51,7 @@ impl TestSandbox {
             },
             ..WorkerOptions::default()
         };
-        let mut harness = Harness::builder()
-            .with_size(egui::vec2(1400.0, 900.0))
-            .with_context_setup(install_fonts)
-            .build_eframe(move |_cc| {
-                ImageDeskApp::with_profiles(
-                    vec![ProfileEntry { name: String::new(), backend }],
-                    prefs,
-                    options,
-                )
-            });
-        run_until(&mut harness, "the first listing", |app| {
-            app.inventory.loaded() && !app.inventory.any_loading()
-        });
-        // Let the layout settle (the Activity panel grows with the jobs the listing revealed).
-        settle(&mut harness);
-        harness
+        common_app::app(backend, options, lang)
     }
 }
 
@@ -76,31 +61,6 @@ impl Drop for TestSandbox {
             self.runtime.block_on(running.shutdown());
         }
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Run frames until `done` holds, or fail after 30 s.
-fn run_until(harness: &mut Harness<'_, ImageDeskApp>, what: &str, done: impl Fn(&ImageDeskApp) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done(harness.state()) {
-        let errors: Vec<String> =
-            harness.state().inventory.errors().map(|(_, f)| f.message.clone()).collect();
-        let toasts: Vec<String> =
-            harness.state().toasts.iter().map(|t| format!("{}: {}", t.title, t.body)).collect();
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; errors: {errors:?}; toasts: {toasts:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        // `step`, not `run`: a spinner keeps asking for repaints while something loads.
-        harness.step();
-    }
-}
-
-/// Let clicks and typing take effect.
-fn settle(harness: &mut Harness<'_, ImageDeskApp>) {
-    for _ in 0..3 {
-        harness.step();
     }
 }
 

@@ -3,58 +3,23 @@
 //! the field as you type, dry run changing nothing, the exact CLI command, Apply changing the
 //! image (the inventory shows it), and a server-side error landing on its field.
 
+mod common_app;
+use common_app::{app, replace_text, run_until, settle};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use eframe::egui;
 use egui::accesskit::Role;
-use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use imagedesk::Credential;
+use imagedesk::app::ImageDeskApp;
 use imagedesk::app::i18n::Lang;
 use imagedesk::app::model::Product;
-use imagedesk::app::prefs::Prefs;
 use imagedesk::app::worker::{Backend, WorkerOptions};
-use imagedesk::app::{ImageDeskApp, ProfileEntry, install_fonts};
 use imagedesk::client::{Client, Profile, StaticCredentials};
 use imagedesk::protocol::ops::ecs::{DescribeImages, ImageStatus};
 use imagedesk::protocol::params::Params;
 use imagedesk::protocol::validate::{Context, Operation, validate};
 use imagedesk::sandbox::{DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, Sandbox, SandboxConfig};
-
-fn run_until(harness: &mut Harness<'_, ImageDeskApp>, what: &str, done: impl Fn(&ImageDeskApp) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-        harness.step();
-    }
-}
-
-fn settle(harness: &mut Harness<'_, ImageDeskApp>) {
-    for _ in 0..3 {
-        harness.step();
-    }
-}
-
-fn replace_text(harness: &mut Harness<'_, ImageDeskApp>, label: &str, text: &str) {
-    let find = |h: &Harness<'_, ImageDeskApp>| {
-        h.get_all_by_label(label)
-            .find(|n| n.accesskit_node().role() == Role::TextInput)
-            .map(|n| n.rect().center())
-    };
-    let center = find(harness).unwrap_or_else(|| panic!("no field {label:?}"));
-    let node = |h: &Harness<'_, ImageDeskApp>| {
-        h.get_all_by_label(label).find(|n| n.rect().center() == center).map(|n| n.rect().center())
-    };
-    assert!(node(harness).is_some());
-    harness.get_all_by_label(label).find(|n| n.rect().center() == center).unwrap().focus();
-    settle(harness);
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    settle(harness);
-    harness.get_all_by_label(label).find(|n| n.rect().center() == center).unwrap().type_text(text);
-    settle(harness);
-}
 
 #[test]
 fn the_modify_form_validates_dry_runs_applies_and_shows_server_errors_on_their_field() {
@@ -63,22 +28,8 @@ fn the_modify_form_validates_dry_runs_applies_and_shows_server_errors_on_their_f
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let sandbox = runtime.block_on(Sandbox::start(SandboxConfig::new(root.join("sandbox")))).unwrap();
     let url = sandbox.url();
-    let prefs = Prefs { lang: Some(Lang::En), regions: vec!["cn-hangzhou".into()], ..Prefs::default() };
     let backend = Backend::SandboxAt(url.clone());
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
-        .with_context_setup(install_fonts)
-        .build_eframe(move |_cc| {
-            ImageDeskApp::with_profiles(
-                vec![ProfileEntry { name: String::new(), backend }],
-                prefs,
-                WorkerOptions::default(),
-            )
-        });
-    run_until(&mut harness, "the first listing", |app| {
-        app.inventory.loaded() && !app.inventory.any_loading()
-    });
-    settle(&mut harness);
+    let mut harness = app(backend, WorkerOptions::default(), Lang::En);
 
     // Open the image's details, then the form.
     let name = |app: &ImageDeskApp| {

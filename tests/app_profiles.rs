@@ -5,57 +5,20 @@
 //! the profiles file), then using the saved profile. Afterwards no file ImageDesk wrote holds
 //! the secret.
 
+mod common_app;
+use common_app::{app, replace_text, run_until, settle};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use eframe::egui;
 use egui::accesskit::Role;
-use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use imagedesk::app::i18n::Lang;
-use imagedesk::app::prefs::Prefs;
 use imagedesk::app::worker::{Backend, ProfileStorage, WorkerOptions};
-use imagedesk::app::{ImageDeskApp, ProfileEntry, install_fonts};
 use imagedesk::client::diagnose::Verdict;
 use imagedesk::profiles::{Keychain, ProfilesFile, SecretKind, SecretStore};
 use imagedesk::sandbox::{
     DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, RunningSandbox, Sandbox, SandboxConfig,
 };
-
-fn run_until(harness: &mut Harness<'_, ImageDeskApp>, what: &str, done: impl Fn(&ImageDeskApp) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-        harness.step();
-    }
-}
-
-fn settle(harness: &mut Harness<'_, ImageDeskApp>) {
-    for _ in 0..3 {
-        harness.step();
-    }
-}
-
-/// The text field (plain or password) labelled `label`.
-fn field<'h>(harness: &'h Harness<'_, ImageDeskApp>, label: &'h str) -> egui_kittest::Node<'h> {
-    let mut inputs = harness
-        .get_all_by_label(label)
-        .filter(|node| matches!(node.accesskit_node().role(), Role::TextInput | Role::PasswordInput));
-    let input = inputs.next().unwrap_or_else(|| panic!("no text field labelled {label:?}"));
-    assert!(inputs.next().is_none(), "one field labelled {label:?}");
-    input
-}
-
-/// Replace the text of the field labelled `label`.
-fn type_into(harness: &mut Harness<'_, ImageDeskApp>, label: &str, text: &str) {
-    field(harness, label).focus();
-    settle(harness);
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    settle(harness);
-    field(harness, label).type_text(text);
-    settle(harness);
-}
 
 /// Every byte of every file under `dir`, searched for `needle`.
 fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<std::path::PathBuf> {
@@ -105,18 +68,8 @@ fn the_profile_form_validates_tests_the_connection_saves_and_the_profile_works()
     storage.import_home = Some(home);
     storage.import_env = Some(Default::default());
     let backend = Backend::SandboxAt(url.clone());
-    let prefs = Prefs { lang: Some(Lang::En), regions: vec!["cn-hangzhou".into()], ..Prefs::default() };
     let options = WorkerOptions { storage: Some(storage), ..WorkerOptions::default() };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
-        .with_context_setup(install_fonts)
-        .build_eframe(move |_cc| {
-            ImageDeskApp::with_profiles(vec![ProfileEntry { name: String::new(), backend }], prefs, options)
-        });
-    run_until(&mut harness, "the first listing", |app| {
-        app.inventory.loaded() && !app.inventory.any_loading()
-    });
-    settle(&mut harness);
+    let mut harness = app(backend, options, Lang::En);
 
     harness.get_by_role_and_label(Role::Button, "Profiles").click();
     settle(&mut harness);
@@ -124,12 +77,12 @@ fn the_profile_form_validates_tests_the_connection_saves_and_the_profile_works()
     harness.get_by_label("Secrets are kept in: mock");
 
     // Inline validation: only the touched field complains, as soon as it is wrong.
-    type_into(&mut harness, "AccessKey ID", "abc");
+    replace_text(&mut harness, "AccessKey ID", "abc");
     harness.get_by_label_contains("not the length of an AccessKey ID");
     assert!(harness.query_by_label("Give the profile a name.").is_none(), "untouched fields stay quiet");
-    type_into(&mut harness, "AccessKey ID", "STS.NUgYrLnoC37mZZCNnAbez2Bvx");
+    replace_text(&mut harness, "AccessKey ID", "STS.NUgYrLnoC37mZZCNnAbez2Bvx");
     harness.get_by_label_contains("choose the STS token mode");
-    type_into(&mut harness, "AccessKey ID", DEMO_ACCESS_KEY_ID);
+    replace_text(&mut harness, "AccessKey ID", DEMO_ACCESS_KEY_ID);
     assert!(harness.query_by_label_contains("AccessKey ID has").is_none());
     // Submitting shows the rest.
     harness.get_by_role_and_label(Role::Button, "Test connection").click();
@@ -137,17 +90,17 @@ fn the_profile_form_validates_tests_the_connection_saves_and_the_profile_works()
     harness.get_by_label("Give the profile a name.");
     harness.get_by_label_contains("fields marked in red");
 
-    type_into(&mut harness, "Profile name", "sandbox-key");
-    type_into(&mut harness, "Endpoint (optional)", &url);
+    replace_text(&mut harness, "Profile name", "sandbox-key");
+    replace_text(&mut harness, "Endpoint (optional)", &url);
     let wrong = "wrong-secret-wrong-secret-0000";
-    type_into(&mut harness, "AccessKey secret", wrong);
+    replace_text(&mut harness, "AccessKey secret", wrong);
     harness.get_by_role_and_label(Role::Button, "Test connection").click();
     settle(&mut harness);
     run_until(&mut harness, "the test with a wrong secret", |app| app.profile_test.is_some());
     assert_eq!(harness.state().profile_test.as_ref().unwrap().verdict, Verdict::WrongSecret);
     harness.get_by_label("Signature mismatch: the AccessKey secret is wrong for this ID.");
 
-    type_into(&mut harness, "AccessKey secret", DEMO_ACCESS_KEY_SECRET);
+    replace_text(&mut harness, "AccessKey secret", DEMO_ACCESS_KEY_SECRET);
     harness.get_by_role_and_label(Role::Button, "Test connection").click();
     settle(&mut harness);
     run_until(&mut harness, "the test with the right secret", |app| app.profile_test.is_some());

@@ -9,20 +9,18 @@
 //! user's own CLI config, which held a secret to begin with) and the child's stdout and stderr for
 //! each secret: zero occurrences.
 
+mod common_app;
+use common_app::{app, replace_text, run_until, settle};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use eframe::egui;
 use egui::accesskit::Role;
-use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use imagedesk::Credential;
 use imagedesk::app::i18n::Lang;
-use imagedesk::app::prefs::Prefs;
 use imagedesk::app::worker::{Backend, ProfileStorage, WorkerOptions};
-use imagedesk::app::{ImageDeskApp, ProfileEntry, install_fonts};
 use imagedesk::profiles::{Keychain, SecretStore};
 use imagedesk::sandbox::{Faults, Sandbox, SandboxConfig};
 
@@ -107,38 +105,6 @@ fn all_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-fn run_until(harness: &mut Harness<'_, ImageDeskApp>, what: &str, done: impl Fn(&ImageDeskApp) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-        harness.step();
-    }
-}
-
-fn settle(harness: &mut Harness<'_, ImageDeskApp>) {
-    for _ in 0..3 {
-        harness.step();
-    }
-}
-
-/// The text field (plain or password) labelled `label`.
-fn field<'h>(harness: &'h Harness<'_, ImageDeskApp>, label: &'h str) -> egui_kittest::Node<'h> {
-    harness
-        .get_all_by_label(label)
-        .find(|node| matches!(node.accesskit_node().role(), Role::TextInput | Role::PasswordInput))
-        .unwrap_or_else(|| panic!("no text field labelled {label:?}"))
-}
-
-fn type_into(harness: &mut Harness<'_, ImageDeskApp>, label: &str, text: &str) {
-    field(harness, label).focus();
-    settle(harness);
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    settle(harness);
-    field(harness, label).type_text(text);
-    settle(harness);
-}
-
 /// The session itself; runs only as the outer test's child.
 #[test]
 #[ignore = "run by no_file_log_or_output_of_a_session_holds_a_secret in a child process"]
@@ -161,29 +127,19 @@ fn session_child() {
     }));
     let options =
         WorkerOptions { storage: Some(storage), audit: Some(Arc::new(audit)), ..WorkerOptions::default() };
-    let prefs = Prefs { lang: Some(Lang::En), regions: vec!["cn-hangzhou".into()], ..Prefs::default() };
     let backend = Backend::SandboxAt(url.clone());
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
-        .with_context_setup(install_fonts)
-        .build_eframe(move |_cc| {
-            ImageDeskApp::with_profiles(vec![ProfileEntry { name: String::new(), backend }], prefs, options)
-        });
-    run_until(&mut harness, "the first listing", |app| {
-        app.inventory.loaded() && !app.inventory.any_loading()
-    });
-    settle(&mut harness);
+    let mut harness = app(backend, options, Lang::En);
 
     // A profile through the form: wrong secret, then the right one; save.
     harness.get_by_role_and_label(Role::Button, "Profiles").click();
     settle(&mut harness);
-    type_into(&mut harness, "Profile name", "hygiene");
-    type_into(&mut harness, "AccessKey ID", KEY_ID);
-    type_into(&mut harness, "Endpoint (optional)", &url);
+    replace_text(&mut harness, "Profile name", "hygiene");
+    replace_text(&mut harness, "AccessKey ID", KEY_ID);
+    replace_text(&mut harness, "Endpoint (optional)", &url);
     harness.get_by_label("Show secret").click(); // the reveal toggle is used too
     settle(&mut harness);
     for secret in [WRONG_SECRET, SECRET] {
-        type_into(&mut harness, "AccessKey secret", secret);
+        replace_text(&mut harness, "AccessKey secret", secret);
         // The app's state may be printed (a bug report, a log): the form must not show the secret.
         println!("form: {:?}", harness.state().profile_form);
         harness.get_by_role_and_label(Role::Button, "Test connection").click();

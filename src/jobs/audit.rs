@@ -11,12 +11,7 @@ use crate::client::audit::{AuditEntry, AuditOutcome, AuditSink};
 
 /// `$XDG_DATA_HOME/imagedesk/audit.jsonl` (else `~/.local/share/imagedesk/audit.jsonl`).
 pub fn default_path(get: impl Fn(&str) -> Option<String>) -> PathBuf {
-    let base = get("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| get("HOME").filter(|v| !v.is_empty()).map(|home| Path::new(&home).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("imagedesk").join("audit.jsonl")
+    crate::paths::data_dir(get).join("audit.jsonl")
 }
 
 /// The log file. Appends are serialised, so concurrent calls never interleave lines.

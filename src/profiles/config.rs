@@ -91,12 +91,7 @@ pub enum ConfigError {
 
 /// `$XDG_CONFIG_HOME/imagedesk/profiles.json` (else `~/.config/imagedesk/profiles.json`).
 pub fn default_path(get: impl Fn(&str) -> Option<String>) -> PathBuf {
-    let base = get("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| get("HOME").filter(|v| !v.is_empty()).map(|home| Path::new(&home).join(".config")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("imagedesk").join("profiles.json")
+    crate::paths::config_dir(get).join("profiles.json")
 }
 
 impl ProfilesFile {

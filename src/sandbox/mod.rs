@@ -134,11 +134,7 @@ pub enum SandboxError {
 /// Where the sandbox keeps its state unless told otherwise (shared by the app, the CLI and
 /// `imagedesk-sandbox`): `$XDG_DATA_HOME/imagedesk/sandbox`, else `~/.local/share/imagedesk/sandbox`.
 pub fn default_data_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("imagedesk").join("sandbox")
+    crate::paths::data_dir(crate::paths::env).join("sandbox")
 }
 
 /// Write a file atomically (temp file + rename), so a crash never leaves half a state file.
