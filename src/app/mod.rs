@@ -2,6 +2,7 @@
 //! [`worker::Worker`] thread, and its answers arrive as [`worker::Event`]s drained once per frame
 //! in [`ImageDeskApp::logic_pass`]. Drawing ([`ImageDeskApp::show`]) never does I/O.
 
+pub mod delete_form;
 pub mod fonts;
 pub mod i18n;
 pub mod inventory;
@@ -122,6 +123,10 @@ pub struct ImageDeskApp {
     modify_busy: bool,
     /// The last Dry run / Apply outcome (`Ok(true)`: a dry run passed).
     pub modify_result: Option<Result<bool, Failure>>,
+    /// The Delete image form, while open.
+    pub delete: Option<delete_form::DeleteForm>,
+    delete_busy: bool,
+    pub delete_result: Option<Result<bool, Failure>>,
 }
 
 impl ImageDeskApp {
@@ -191,6 +196,9 @@ impl ImageDeskApp {
             modify: None,
             modify_busy: false,
             modify_result: None,
+            delete: None,
+            delete_busy: false,
+            delete_result: None,
         }
     }
 
@@ -446,6 +454,21 @@ impl ImageDeskApp {
                     self.modify_result = Some(result);
                 }
             }
+            Event::Deleted(result) => {
+                self.delete_busy = false;
+                if let Ok(false) = result {
+                    if let Some(form) = self.delete.take() {
+                        let s = self.strings();
+                        let text = if form.import_task.is_some() { s.import_cancelled } else { s.deleted };
+                        self.toast(ToastKind::Success, fill(text, &[&form.name]), String::new());
+                        self.detail_open = false;
+                    }
+                    self.delete_result = None;
+                    self.refresh();
+                } else {
+                    self.delete_result = Some(result);
+                }
+            }
             Event::AuditLoaded(Ok((entries, unreadable))) => {
                 self.audit_entries = Some(entries);
                 self.audit_unreadable = unreadable;
@@ -529,6 +552,8 @@ impl ImageDeskApp {
                 self.palette.open = false;
             } else if self.modify.is_some() {
                 self.modify = None;
+            } else if self.delete.is_some() {
+                self.delete = None;
             } else if self.profiles_open {
                 self.profiles_open = false;
             } else if self.audit_open {
@@ -593,6 +618,7 @@ impl ImageDeskApp {
         self.profiles_window(ui.ctx());
         self.audit_window(ui.ctx());
         self.modify_window(ui.ctx());
+        self.delete_window(ui.ctx());
         self.toasts_area(ui.ctx());
     }
 
@@ -937,6 +963,19 @@ impl ImageDeskApp {
                 self.modify = modify_form::ModifyForm::from_row(&row, last_of_family);
                 self.modify_result = None;
             }
+            if row.product == Product::Ecs && row.owner == Owner::Own && ui.button(s.delete_button).clicked()
+            {
+                // An image being imported has a running ImportImage task: cancel that instead.
+                let import_task = match self.tasks.get(&row.key()) {
+                    Some(TaskView::Loaded(tasks)) if row.status.in_flight() => tasks
+                        .iter()
+                        .find(|t| t.action.eq_ignore_ascii_case("ImportImage") && t.status == "Processing")
+                        .map(|t| t.id.clone()),
+                    _ => None,
+                };
+                self.delete = Some(delete_form::DeleteForm::new(&row, import_task));
+                self.delete_result = None;
+            }
             egui::Grid::new("detail_grid").num_columns(2).striped(true).show(ui, |ui| {
                 let lines: [(&str, String); 10] = [
                     (s.col_id, row.id.clone()),
@@ -1254,6 +1293,85 @@ impl ImageDeskApp {
         }
         if !open {
             self.modify = None;
+        }
+    }
+
+    fn delete_window(&mut self, ctx: &egui::Context) {
+        let Some(form) = &mut self.delete else { return };
+        let s = self.lang.strings();
+        let lang = self.lang;
+        let mut open = true;
+        let mut action = None;
+        egui::Window::new(s.delete_title)
+            .id(egui::Id::unique("delete_window"))
+            .open(&mut open)
+            .default_width(520.0)
+            .show(ctx, |ui| {
+                ui.label(
+                    RichText::new(format!("{} · {} · {}", form.name, form.image_id, form.region)).strong(),
+                );
+                if form.import_task.is_some() {
+                    ui.label(s.delete_importing);
+                    if ui.add_enabled(!self.delete_busy, egui::Button::new(s.cancel_import)).clicked() {
+                        action = Some(None);
+                    }
+                } else {
+                    ui.colored_label(Status::Failed.style().0, s.delete_warning);
+                    ui.checkbox(&mut form.force, s.delete_force);
+                    if form.force {
+                        ui.label(RichText::new(s.delete_force_note).small());
+                    }
+                    ui.horizontal(|ui| {
+                        let label = ui.label(s.delete_confirm);
+                        ui.text_edit_singleline(&mut form.confirmation).labelled_by(label.id);
+                    });
+                    let ready = form.confirmed() && !self.delete_busy;
+                    ui.horizontal(|ui| {
+                        if ui.add_enabled(ready, egui::Button::new(s.dry_run)).clicked() {
+                            action = Some(Some(true));
+                        }
+                        if ui.add_enabled(ready, egui::Button::new(s.delete_apply)).clicked() {
+                            action = Some(Some(false));
+                        }
+                        if ui.button(s.copy_cli).clicked() {
+                            ui.ctx().copy_text(form.cli_command(false));
+                        }
+                    });
+                    if !form.confirmed() {
+                        ui.label(RichText::new(s.delete_needs_name).weak());
+                    }
+                    ui.label(RichText::new(form.cli_command(false)).monospace().small());
+                }
+                match &self.delete_result {
+                    Some(Ok(true)) => {
+                        ui.colored_label(Status::Available.style().0, s.dry_ok);
+                    }
+                    Some(Err(failure)) => {
+                        let advice = failure.advice(lang);
+                        ui.colored_label(ui.visuals().error_fg_color, &failure.message);
+                        if !advice.is_empty() {
+                            ui.label(format!("{} {advice}", s.advice));
+                        }
+                    }
+                    _ => {}
+                }
+            });
+        match action {
+            Some(Some(dry_run)) => {
+                let request = form.request(dry_run);
+                self.delete_result = None;
+                self.delete_busy = self.send(Command::Delete(Box::new(request)));
+            }
+            Some(None) => {
+                if let Some(request) = form.cancel_request() {
+                    self.delete_result = None;
+                    self.delete_busy = self.send(Command::CancelImport(Box::new(request)));
+                }
+            }
+            None => {}
+        }
+        if !open {
+            self.delete = None;
         }
     }
 

@@ -65,6 +65,10 @@ pub enum Command {
     DeleteProfile(String),
     /// ModifyImageAttribute (a dry run when `DryRun` is set).
     Modify(Box<crate::protocol::ops::ecs::ModifyImageAttribute>),
+    /// DeleteImage (a dry run when `DryRun` is set).
+    Delete(Box<crate::protocol::ops::ecs::DeleteImage>),
+    /// CancelTask: stop an image's import.
+    CancelImport(Box<crate::protocol::ops::ecs::CancelTask>),
     /// Read the audit log.
     LoadAudit,
     /// Write these audit entries to `path`.
@@ -179,6 +183,8 @@ pub enum Event {
     ProfileDeleted(Result<String, Failure>),
     /// A modification went through (`true`: it was a dry run and changed nothing), or why not.
     Modified(Result<bool, Failure>),
+    /// A deletion (or import cancellation) went through (`true`: a dry run), or why not.
+    Deleted(Result<bool, Failure>),
     /// The audit log: entries (oldest first) and how many lines could not be read.
     AuditLoaded(Result<(Vec<AuditEntry>, usize), Failure>),
     /// Where an export was written, or why not.
@@ -472,6 +478,7 @@ fn failure_events(command: &Command, failure: &Failure) -> Vec<Event> {
         Command::DeleteProfile(_) => vec![Event::ProfileDeleted(Err(failure.clone()))],
         Command::LoadAudit => vec![Event::AuditLoaded(Err(failure.clone()))],
         Command::Modify(_) => vec![Event::Modified(Err(failure.clone()))],
+        Command::Delete(_) | Command::CancelImport(_) => vec![Event::Deleted(Err(failure.clone()))],
         Command::ExportAudit { .. } => vec![Event::AuditExported(Err(failure.clone()))],
     }
 }
@@ -600,6 +607,28 @@ impl WorkerState {
                         Err(e) => Err(Failure::from_client(&e)),
                     };
                     outbox.send(Event::Modified(result)).await;
+                });
+                false
+            }
+            Command::Delete(request) => {
+                let (client, outbox) = (self.client.clone(), self.outbox.clone());
+                tokio::spawn(async move {
+                    let dry_run = request.dry_run == Some(true);
+                    let result = match client.call(*request).await {
+                        Ok(_) => Ok(false),
+                        Err(e) if dry_run && e.api().is_some_and(|a| a.code == "DryRunOperation") => Ok(true),
+                        Err(e) => Err(Failure::from_client(&e)),
+                    };
+                    outbox.send(Event::Deleted(result)).await;
+                });
+                false
+            }
+            Command::CancelImport(request) => {
+                let (client, outbox) = (self.client.clone(), self.outbox.clone());
+                tokio::spawn(async move {
+                    let result =
+                        client.call(*request).await.map(|_| false).map_err(|e| Failure::from_client(&e));
+                    outbox.send(Event::Deleted(result)).await;
                 });
                 false
             }
