@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common_sandbox;
+use common_sandbox::data;
 
 use base64::Engine;
 use bytes::Bytes;
@@ -52,19 +53,6 @@ fn with_query(mut r: OssRequest, query: &[(&str, &str)]) -> OssRequest {
 fn with_body(mut r: OssRequest, body: impl Into<Bytes>) -> OssRequest {
     r.body = body.into();
     r
-}
-
-/// Deterministic, incompressible-looking bytes.
-fn data(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
 }
 
 fn md5_hex(bytes: &[u8]) -> String {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common_sandbox;
+use common_sandbox::data;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,18 +30,6 @@ async fn sandbox(dir: &TempDir) -> RunningSandbox {
     let mut config = SandboxConfig::new(dir.path().join("sandbox"));
     config.seed_demo = true;
     start(config).await
-}
-
-fn data(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
 }
 
 fn write_file(dir: &Path, name: &str, len: usize, seed: u64) -> PathBuf {

@@ -1747,12 +1747,16 @@ impl ImageDeskApp {
             }
         }
         let count = selected.len();
-        let chosen: Vec<_> = selected.iter().filter_map(|&i| found.profiles.get(i).cloned()).collect();
+        let import =
+            ui.add_enabled(count > 0, egui::Button::new(fill(s.import_selected, &[&count.to_string()])));
+        // Copy the chosen profiles (they hold secrets) only when asked, not every frame.
+        let chosen: Vec<_> = if import.clicked() {
+            selected.iter().filter_map(|&i| found.profiles.get(i).cloned()).collect()
+        } else {
+            Vec::new()
+        };
         self.import_selected = selected;
-        if ui
-            .add_enabled(count > 0, egui::Button::new(fill(s.import_selected, &[&count.to_string()])))
-            .clicked()
-        {
+        if !chosen.is_empty() {
             self.import_selected.clear();
             self.send(Command::ImportProfiles(chosen));
         }
@@ -2086,7 +2090,6 @@ pub fn load_prefs(storage: Option<&dyn eframe::Storage>) -> Prefs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::ops::ecs;
 
     #[test]
     fn every_column_has_a_title_in_both_languages() {
@@ -2110,18 +2113,7 @@ mod tests {
     #[test]
     fn a_finished_watch_becomes_a_toast() {
         let mut app = ImageDeskApp::detached(Prefs::default());
-        let row = |status: &str, progress: &str| {
-            ImageRow::from_ecs(
-                "cn-hangzhou",
-                ecs::Image {
-                    image_id: "m-1".into(),
-                    image_name: "imp".into(),
-                    status: status.into(),
-                    progress: progress.into(),
-                    ..Default::default()
-                },
-            )
-        };
+        let row = |status: &str, progress: &str| model::test_ecs_row("m-1", "imp", status, progress);
         let source = Source { product: Product::Ecs, region: "cn-hangzhou".into() };
         app.apply(Event::Listing { source, result: Ok(vec![row("Creating", "10%")]) });
         assert_eq!(app.jobs.running(), 1);

@@ -429,6 +429,19 @@ pub fn parse_time(text: &str) -> (Option<i64>, String) {
     }
 }
 
+/// An ECS row for tests: one image with a status and progress text.
+#[cfg(test)]
+pub(crate) fn test_ecs_row(id: &str, name: &str, status: &str, progress: &str) -> ImageRow {
+    let image = ecs::Image {
+        image_id: id.into(),
+        image_name: name.into(),
+        status: status.into(),
+        progress: progress.into(),
+        ..Default::default()
+    };
+    ImageRow::from_ecs("cn-hangzhou", image)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

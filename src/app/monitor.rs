@@ -255,19 +255,9 @@ pub fn human_duration(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::ops::ecs;
 
     fn row(status: &str, progress: &str) -> ImageRow {
-        ImageRow::from_ecs(
-            "cn-hangzhou",
-            ecs::Image {
-                image_id: "m-1".into(),
-                image_name: "imp".into(),
-                status: status.into(),
-                progress: progress.into(),
-                ..Default::default()
-            },
-        )
+        super::super::model::test_ecs_row("m-1", "imp", status, progress)
     }
 
     #[test]

@@ -498,37 +498,25 @@ impl WorkerState {
     /// Start `command`'s work (long calls run as tasks). `true` if new images are to be watched,
     /// so the next poll should come soon.
     fn handle(&mut self, command: Command) -> bool {
+        let client = self.client.clone();
         match command {
             Command::Refresh { regions } => {
                 for source in sources_for(&regions) {
-                    let (client, outbox) = (self.client.clone(), self.outbox.clone());
-                    tokio::spawn(async move {
+                    let client = client.clone();
+                    self.reply(async move {
                         let result = list_source(&client, &source).await;
-                        outbox.send(Event::Listing { source, result }).await;
+                        Event::Listing { source, result }
                     });
                 }
-                false
             }
-            Command::LoadRegions => {
-                let (client, outbox) = (self.client.clone(), self.outbox.clone());
-                tokio::spawn(async move {
-                    let request =
-                        DescribeRegions { accept_language: Some("zh-CN".into()), ..Default::default() };
-                    let result = client
-                        .call(request)
-                        .await
-                        .map(|answer| {
-                            answer
-                                .regions
-                                .into_iter()
-                                .map(|r| RegionChoice { id: r.region_id, local_name: r.local_name })
-                                .collect()
-                        })
-                        .map_err(|e| Failure::from_client(&e));
-                    outbox.send(Event::Regions(result)).await;
+            Command::LoadRegions => self.reply(async move {
+                let request = DescribeRegions { accept_language: Some("zh-CN".into()), ..Default::default() };
+                let result = client.call(request).await.map_err(|e| Failure::from_client(&e)).map(|answer| {
+                    let regions = answer.regions.into_iter();
+                    regions.map(|r| RegionChoice { id: r.region_id, local_name: r.local_name }).collect()
                 });
-                false
-            }
+                Event::Regions(result)
+            }),
             Command::Watch(keys) => {
                 let mut added = false;
                 for key in keys {
@@ -540,162 +528,103 @@ impl WorkerState {
                 if added {
                     self.cadence.reset();
                 }
-                added
+                return added;
             }
             Command::DemoImport { region } => {
-                let (client, outbox, sandbox_mode) =
-                    (self.client.clone(), self.outbox.clone(), self.sandbox_mode);
-                tokio::spawn(async move {
-                    let event = match demo_import(&client, &region, sandbox_mode).await {
+                let sandbox_mode = self.sandbox_mode;
+                // The started image is watched when the UI hands it back (`Watch`).
+                self.reply(async move {
+                    match demo_import(&client, &region, sandbox_mode).await {
                         Ok(event) => event,
                         Err(failure) => Event::ActionFailed { action: "ImportImage".into(), failure },
-                    };
-                    outbox.send(event).await;
+                    }
                 });
-                // The started image is watched when the UI hands it back (`Watch`).
-                false
             }
-            Command::LoadTasks(key) => {
-                let (client, outbox) = (self.client.clone(), self.outbox.clone());
-                tokio::spawn(async move {
-                    let result = load_tasks(&client, &key).await;
-                    outbox.send(Event::Tasks { key, result }).await;
-                });
-                false
-            }
+            Command::LoadTasks(key) => self.reply(async move {
+                let result = load_tasks(&client, &key).await;
+                Event::Tasks { key, result }
+            }),
             Command::TestProfile(draft) => {
-                let outbox = self.outbox.clone();
-                tokio::spawn(async move {
-                    outbox.send(Event::ProfileTested(test_profile(*draft).await)).await;
-                });
-                false
+                self.reply(async move { Event::ProfileTested(test_profile(*draft).await) })
             }
             Command::SaveProfile(draft) => {
-                let (outbox, storage) = (self.outbox.clone(), self.storage.clone());
-                tokio::spawn(async move {
-                    let result = match storage {
-                        Some(storage) => tokio::task::spawn_blocking(move || save_profile(&storage, *draft))
-                            .await
-                            .unwrap_or_else(|e| Err(Failure::plain(format!("saving stopped: {e}")))),
-                        None => Err(Failure::plain("profiles cannot be saved in this session")),
-                    };
-                    outbox.send(Event::ProfileSaved(result)).await;
+                let storage = self.storage();
+                self.reply(async move {
+                    Event::ProfileSaved(blocking("saving", move || save_profile(&storage?, *draft)).await)
                 });
-                false
             }
             Command::ScanImports => {
-                let (outbox, storage) = (self.outbox.clone(), self.storage.clone());
-                tokio::spawn(async move {
-                    let found = match storage {
-                        Some(storage) => {
-                            tokio::task::spawn_blocking(move || storage.scan()).await.unwrap_or_default()
-                        }
-                        None => ImportsFound::default(),
-                    };
-                    outbox.send(Event::ImportsFound(found)).await;
+                let storage = self.storage();
+                self.reply(async move {
+                    let found = blocking("scanning", move || Ok(storage?.scan())).await;
+                    Event::ImportsFound(found.unwrap_or_else(|failure| ImportsFound {
+                        errors: vec![failure.message],
+                        ..ImportsFound::default()
+                    }))
                 });
-                false
-            }
-            Command::Modify(request) => {
-                let (client, outbox) = (self.client.clone(), self.outbox.clone());
-                tokio::spawn(async move {
-                    let dry_run = request.dry_run == Some(true);
-                    let result = match client.call(*request).await {
-                        Ok(_) => Ok(false),
-                        // ECS answers a passing dry run with this "error".
-                        Err(e) if dry_run && e.api().is_some_and(|a| a.code == "DryRunOperation") => Ok(true),
-                        Err(e) => Err(Failure::from_client(&e)),
-                    };
-                    outbox.send(Event::Modified(result)).await;
-                });
-                false
-            }
-            Command::Delete(request) => {
-                let (client, outbox) = (self.client.clone(), self.outbox.clone());
-                tokio::spawn(async move {
-                    let dry_run = request.dry_run == Some(true);
-                    let result = match client.call(*request).await {
-                        Ok(_) => Ok(false),
-                        Err(e) if dry_run && e.api().is_some_and(|a| a.code == "DryRunOperation") => Ok(true),
-                        Err(e) => Err(Failure::from_client(&e)),
-                    };
-                    outbox.send(Event::Deleted(result)).await;
-                });
-                false
-            }
-            Command::CancelImport(request) => {
-                let (client, outbox) = (self.client.clone(), self.outbox.clone());
-                tokio::spawn(async move {
-                    let result =
-                        client.call(*request).await.map(|_| false).map_err(|e| Failure::from_client(&e));
-                    outbox.send(Event::Deleted(result)).await;
-                });
-                false
-            }
-            Command::LoadAudit => {
-                let (outbox, audit) = (self.outbox.clone(), self.audit.clone());
-                tokio::spawn(async move {
-                    let result = match audit {
-                        Some(log) => tokio::task::spawn_blocking(move || {
-                            log.read().map(|read| (read.entries, read.unreadable_lines)).map_err(|e| {
-                                Failure::plain(format!("cannot read {}: {e}", log.path().display()))
-                            })
-                        })
-                        .await
-                        .unwrap_or_else(|e| Err(Failure::plain(format!("reading stopped: {e}")))),
-                        None => Ok((Vec::new(), 0)),
-                    };
-                    outbox.send(Event::AuditLoaded(result)).await;
-                });
-                false
-            }
-            Command::ExportAudit { entries, path, format } => {
-                let outbox = self.outbox.clone();
-                tokio::spawn(async move {
-                    let result = tokio::task::spawn_blocking(move || {
-                        export_to(&entries, &path, format).map(|()| path)
-                    })
-                    .await
-                    .unwrap_or_else(|e| Err(Failure::plain(format!("export stopped: {e}"))));
-                    outbox.send(Event::AuditExported(result)).await;
-                });
-                false
-            }
-            Command::DeleteProfile(name) => {
-                let (outbox, storage) = (self.outbox.clone(), self.storage.clone());
-                tokio::spawn(async move {
-                    let result = match storage {
-                        Some(storage) => tokio::task::spawn_blocking(move || delete_profile(&storage, &name))
-                            .await
-                            .unwrap_or_else(|e| Err(Failure::plain(format!("deleting stopped: {e}")))),
-                        None => Err(Failure::plain("profiles cannot be changed in this session")),
-                    };
-                    outbox.send(Event::ProfileDeleted(result)).await;
-                });
-                false
             }
             Command::ImportProfiles(found) => {
-                let (outbox, storage) = (self.outbox.clone(), self.storage.clone());
+                let (outbox, storage) = (self.outbox.clone(), self.storage());
                 tokio::spawn(async move {
                     for imported in found {
                         let storage = storage.clone();
-                        let result = match storage {
-                            Some(storage) => tokio::task::spawn_blocking(move || {
-                                let draft = draft_from_import(imported)?;
-                                save_profile(&storage, draft)
-                            })
-                            .await
-                            .unwrap_or_else(|e| Err(Failure::plain(format!("import stopped: {e}")))),
-                            None => Err(Failure::plain("profiles cannot be saved in this session")),
-                        };
-                        if !outbox.send(Event::ProfileSaved(result)).await {
+                        let result = blocking("importing", move || {
+                            save_profile(&storage?, draft_from_import(imported)?)
+                        });
+                        if !outbox.send(Event::ProfileSaved(result.await)).await {
                             break;
                         }
                     }
                 });
-                false
             }
+            Command::DeleteProfile(name) => {
+                let storage = self.storage();
+                self.reply(async move {
+                    Event::ProfileDeleted(
+                        blocking("deleting", move || delete_profile(&storage?, &name)).await,
+                    )
+                });
+            }
+            Command::Modify(request) => {
+                self.reply(async move { Event::Modified(call_with_dry_run(&client, *request).await) })
+            }
+            Command::Delete(request) => {
+                self.reply(async move { Event::Deleted(call_with_dry_run(&client, *request).await) })
+            }
+            Command::CancelImport(request) => {
+                self.reply(async move { Event::Deleted(call_with_dry_run(&client, *request).await) })
+            }
+            Command::LoadAudit => {
+                let audit = self.audit.clone();
+                self.reply(async move {
+                    let Some(log) = audit else { return Event::AuditLoaded(Ok((Vec::new(), 0))) };
+                    let read = blocking("reading", move || {
+                        let read = log.read();
+                        read.map_err(|e| Failure::plain(format!("cannot read {}: {e}", log.path().display())))
+                    });
+                    Event::AuditLoaded(read.await.map(|read| (read.entries, read.unreadable_lines)))
+                });
+            }
+            Command::ExportAudit { entries, path, format } => self.reply(async move {
+                Event::AuditExported(
+                    blocking("export", move || export_to(&entries, &path, format).map(|()| path)).await,
+                )
+            }),
         }
+        false
+    }
+
+    /// Run `work` as its own task and send the event it ends with.
+    fn reply(&self, work: impl std::future::Future<Output = Event> + Send + 'static) {
+        let outbox = self.outbox.clone();
+        tokio::spawn(async move {
+            outbox.send(work.await).await;
+        });
+    }
+
+    /// Where profiles are saved, or why they cannot be.
+    fn storage(&self) -> Result<ProfileStorage, Failure> {
+        self.storage.clone().ok_or_else(|| Failure::plain("profiles cannot be saved in this session"))
     }
 
     /// Poll every watched image once; `true` if any progress or status moved. Settled and vanished
@@ -1024,6 +953,30 @@ async fn test_profile(draft: ProfileDraft) -> ProfileTest {
             }
         }
         Err(failure) => failed(failure.message),
+    }
+}
+
+/// File and keychain work, off the async threads; a panic becomes a failure saying `what` stopped.
+async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Err(Failure::plain(format!("{what} stopped: {e}"))))
+}
+
+/// A mutating call that may be a dry run: `Ok(true)` when a dry run passed (ECS answers a passing
+/// dry run with the "error" `DryRunOperation`), `Ok(false)` when the change was made.
+async fn call_with_dry_run<O: crate::protocol::ops::RpcOperation>(
+    client: &Client,
+    operation: O,
+) -> Result<bool, Failure> {
+    let dry_run = operation.to_params().is_ok_and(|p| p.get("DryRun") == Some("true"));
+    match client.call(operation).await {
+        Ok(_) => Ok(false),
+        Err(e) if dry_run && e.api().is_some_and(|a| a.code == "DryRunOperation") => Ok(true),
+        Err(e) => Err(Failure::from_client(&e)),
     }
 }
 

@@ -130,3 +130,16 @@ pub async fn settled_image(client: &Client, region: &str, id: &str, timeout: Dur
     })
     .await
 }
+
+/// Deterministic, incompressible-looking bytes (xorshift).
+pub fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
