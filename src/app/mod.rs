@@ -4,8 +4,11 @@
 
 pub mod delete_form;
 pub mod fonts;
+mod form_windows;
+pub mod forms;
 pub mod i18n;
 pub mod inventory;
+mod jobs_view;
 pub mod model;
 pub mod modify_form;
 pub mod monitor;
@@ -127,6 +130,13 @@ pub struct ImageDeskApp {
     pub delete: Option<delete_form::DeleteForm>,
     delete_busy: bool,
     pub delete_result: Option<Result<bool, Failure>>,
+    /// Durable import jobs of this profile (newest last) and their live upload progress.
+    pub import_jobs: Vec<crate::jobs::import::ImportJob>,
+    pub upload_progress: HashMap<String, jobs_view::UploadProgress>,
+    /// Job files that could not be read at start.
+    pub job_problems: Vec<String>,
+    /// The Add / Create / Import forms' windows.
+    pub forms: form_windows::FormWindows,
 }
 
 impl ImageDeskApp {
@@ -199,6 +209,10 @@ impl ImageDeskApp {
             delete: None,
             delete_busy: false,
             delete_result: None,
+            import_jobs: Vec::new(),
+            upload_progress: HashMap::new(),
+            job_problems: Vec::new(),
+            forms: form_windows::FormWindows::default(),
         }
     }
 
@@ -238,6 +252,8 @@ impl ImageDeskApp {
         fresh.ascending = self.inventory.ascending;
         self.inventory = fresh;
         self.jobs = JobBoard::default();
+        self.import_jobs.clear();
+        self.upload_progress.clear();
         self.tasks.clear();
         self.region_choices.clear();
         self.regions_error = None;
@@ -487,6 +503,15 @@ impl ImageDeskApp {
                 self.profile_busy = false;
                 self.profile_error = Some(failure);
             }
+            Event::JobsLoaded { jobs, problems } => {
+                self.import_jobs = jobs;
+                self.job_problems = problems;
+            }
+            Event::Job(event) => self.apply_job_event(event),
+            Event::Submitted { form, result } => self.apply_submitted(form, result),
+            Event::Sniffed { disk, path, result } => self.apply_sniffed(disk, path, result.map(|b| *b)),
+            Event::FilePicked { disk, path } => self.apply_picked(disk, path),
+            Event::OssListed { bucket, result } => self.apply_oss_listing(bucket, result),
             Event::Tasks { key, result } => {
                 let view = match result {
                     Ok(tasks) => TaskView::Loaded(tasks),
@@ -619,6 +644,7 @@ impl ImageDeskApp {
         self.audit_window(ui.ctx());
         self.modify_window(ui.ctx());
         self.delete_window(ui.ctx());
+        self.form_windows(ui.ctx());
         self.toasts_area(ui.ctx());
     }
 
@@ -655,8 +681,24 @@ impl ImageDeskApp {
                 ui.label(s.loading);
             }
             ui.separator();
-            let jobs = fill(s.jobs_button, &[&self.jobs.running().to_string()]);
+            let running =
+                self.jobs.running() + self.import_jobs.iter().filter(|j| !j.stage.is_terminal()).count();
+            let jobs = fill(s.jobs_button, &[&running.to_string()]);
             ui.toggle_value(&mut self.show_jobs, jobs);
+            ui.menu_button(s.new_image, |ui| {
+                if ui.button(s.new_ecs_import).clicked() {
+                    self.open_ecs_import();
+                }
+                if ui.button(s.new_ens_import).clicked() {
+                    self.open_ens_import();
+                }
+                if ui.button(s.new_create).clicked() {
+                    self.open_create(None);
+                }
+                if ui.button(s.new_add).clicked() {
+                    self.open_add(None);
+                }
+            });
             if ui.button(s.palette_button).on_hover_text("Ctrl+K").clicked() {
                 self.palette.open();
             }
@@ -1088,11 +1130,15 @@ impl ImageDeskApp {
                 clear = true;
             }
         });
-        if self.jobs.jobs.is_empty() {
+        if self.jobs.jobs.is_empty() && self.import_jobs.is_empty() {
             ui.label(RichText::new(s.jobs_empty).weak());
         }
         egui::ScrollArea::vertical().auto_shrink([false, true]).show(ui, |ui| {
+            self.import_jobs_view(ui);
             for job in self.jobs.jobs.iter().rev() {
+                if self.owned_by_import_job(&job.key) {
+                    continue;
+                }
                 ui.horizontal(|ui| {
                     if ui.link(&job.name).clicked() {
                         open = Some(job.key.clone());

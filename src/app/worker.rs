@@ -19,6 +19,8 @@ use crate::client::audit::AuditEntry;
 use crate::client::diagnose::Verdict;
 use crate::client::{Client, ClientError, Profile, StaticCredentials};
 use crate::jobs::audit::{AuditLog, export_csv, export_jsonl};
+use crate::jobs::import::{ImportJob, JobEvent, JobRunner, JobStore, resumable};
+use crate::jobs::upload::Control;
 use crate::profiles::{
     CredentialMode, CredentialSpec, ImportedProfile, ProfileKind, ProfileRecord, ProfilesFile, SecretKind,
     SecretStore,
@@ -73,6 +75,51 @@ pub enum Command {
     LoadAudit,
     /// Write these audit entries to `path`.
     ExportAudit { entries: Vec<AuditEntry>, path: std::path::PathBuf, format: ExportFormat },
+    /// Save and start a durable import job (local files → OSS → ImportImage → usable image).
+    StartJob(Box<ImportJob>),
+    /// Stop a running job (an import task already started on ECS is cancelled too).
+    CancelJob(String),
+    /// Run a failed or cancelled job again from the stage it stopped in.
+    RetryJob(Box<ImportJob>),
+    /// Forget a finished job (its file and upload checkpoints).
+    DismissJob(Box<ImportJob>),
+    /// Any ECS call with a `DryRun` parameter or not, for the forms (Add, Create, Import).
+    Submit(Box<Submission>),
+    /// Pre-flight a local disk image for import disk row `disk`.
+    Sniff { disk: usize, path: std::path::PathBuf },
+    /// Open the system file dialog for import disk row `disk`.
+    PickFile { disk: usize },
+    /// List the buckets (`bucket: None`) or a bucket's objects under `prefix`.
+    BrowseOss { region: String, bucket: Option<String>, prefix: String },
+}
+
+/// A form's request: which call, its parameters, and which form asked (for the answer).
+#[derive(Clone, Debug)]
+pub struct Submission {
+    pub form: FormKind,
+    pub product: crate::protocol::Product,
+    pub action: &'static str,
+    pub region: Option<String>,
+    pub params: crate::protocol::params::Params,
+}
+
+/// The forms that submit through [`Command::Submit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FormKind {
+    AddImage,
+    CreateImage,
+    EcsImport,
+    EnsImport,
+}
+
+/// What a submission achieved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submitted {
+    /// A dry run that passed (nothing changed).
+    pub dry_run: bool,
+    /// The image the call created, when it did.
+    pub image_id: Option<String>,
+    pub request_id: Option<String>,
 }
 
 /// Audit export formats.
@@ -189,6 +236,34 @@ pub enum Event {
     AuditLoaded(Result<(Vec<AuditEntry>, usize), Failure>),
     /// Where an export was written, or why not.
     AuditExported(Result<std::path::PathBuf, Failure>),
+    /// This profile's jobs as found on disk at start, and files that could not be read.
+    JobsLoaded {
+        jobs: Vec<ImportJob>,
+        problems: Vec<String>,
+    },
+    /// A job moved on, or an upload progressed.
+    Job(JobEvent),
+    /// A form's submission went through, or why not.
+    Submitted {
+        form: FormKind,
+        result: Result<Submitted, Failure>,
+    },
+    /// The pre-flight of a local disk image.
+    Sniffed {
+        disk: usize,
+        path: std::path::PathBuf,
+        result: Result<Box<crate::jobs::sniff::Sniffed>, String>,
+    },
+    /// The file dialog's answer (`None`: cancelled, or no dialog on this desktop).
+    FilePicked {
+        disk: usize,
+        path: Option<std::path::PathBuf>,
+    },
+    /// Buckets (names) or objects (key, size) of an OSS listing.
+    OssListed {
+        bucket: Option<String>,
+        result: Result<Vec<(String, u64)>, Failure>,
+    },
 }
 
 /// The result of a credential scan, for the import list.
@@ -281,6 +356,16 @@ impl Backend {
     pub fn is_sandbox(&self) -> bool {
         matches!(self, Self::Sandbox(_) | Self::SandboxAt(_))
     }
+
+    /// The name jobs are filed under: a job resumes only under the profile that started it.
+    pub fn job_owner(&self) -> String {
+        match self {
+            Self::Sandbox(_) => "sandbox".into(),
+            Self::SandboxAt(url) => format!("sandbox {url}"),
+            Self::Account { .. } => "environment".into(),
+            Self::Stored { record, .. } => format!("profile {}", record.name()),
+        }
+    }
 }
 
 /// Tuning of the worker (tests poll faster than people need).
@@ -291,6 +376,12 @@ pub struct WorkerOptions {
     pub storage: Option<ProfileStorage>,
     /// Where every mutating call is recorded (and read back for the audit view).
     pub audit: Option<Arc<AuditLog>>,
+    /// Where import jobs are kept (`None` = in memory: they do not survive the session).
+    pub jobs: Option<JobStore>,
+    /// How often a job polls its importing image (`None` = 3 s).
+    pub job_poll: Option<Duration>,
+    /// Upload part size for jobs (`None` = chosen from the file size).
+    pub job_part_size: Option<u64>,
 }
 
 /// Every listing a refresh of `regions` makes: ECS and E-HPC Instant per region, ENS once.
@@ -396,6 +487,7 @@ fn run(backend: Backend, options: WorkerOptions, mut commands: mpsc::Receiver<Co
     };
     runtime.block_on(async move {
         let sandbox_mode = backend.is_sandbox();
+        let job_owner = backend.job_owner();
         let (client, sandbox) = match connect(backend).await.map(|(client, sandbox)| match &options.audit {
             Some(log) => {
                 (client.with_audit(Arc::clone(log) as Arc<dyn crate::client::audit::AuditSink>), sandbox)
@@ -416,7 +508,14 @@ fn run(backend: Backend, options: WorkerOptions, mut commands: mpsc::Receiver<Co
                 return;
             }
         };
+        let mut runner =
+            JobRunner::new(client.clone(), options.jobs.clone().unwrap_or_else(JobStore::in_memory));
+        runner.poll_interval = options.job_poll.unwrap_or(Duration::from_secs(3));
+        runner.part_size = options.job_part_size;
         let mut state = WorkerState {
+            runner,
+            job_owner,
+            running_jobs: BTreeMap::new(),
             client,
             outbox: outbox.clone(),
             sandbox_mode,
@@ -425,6 +524,7 @@ fn run(backend: Backend, options: WorkerOptions, mut commands: mpsc::Receiver<Co
             storage: options.storage.clone(),
             audit: options.audit.clone(),
         };
+        state.resume_jobs().await;
         let mut next_poll = Instant::now();
         loop {
             let poll_due = !state.watch.is_empty();
@@ -480,10 +580,25 @@ fn failure_events(command: &Command, failure: &Failure) -> Vec<Event> {
         Command::Modify(_) => vec![Event::Modified(Err(failure.clone()))],
         Command::Delete(_) | Command::CancelImport(_) => vec![Event::Deleted(Err(failure.clone()))],
         Command::ExportAudit { .. } => vec![Event::AuditExported(Err(failure.clone()))],
+        Command::StartJob(_) | Command::RetryJob(_) => {
+            vec![Event::ActionFailed { action: "ImportImage".into(), failure: failure.clone() }]
+        }
+        Command::CancelJob(_) | Command::DismissJob(_) | Command::Sniff { .. } => Vec::new(),
+        Command::PickFile { disk } => vec![Event::FilePicked { disk: *disk, path: None }],
+        Command::BrowseOss { bucket, .. } => {
+            vec![Event::OssListed { bucket: bucket.clone(), result: Err(failure.clone()) }]
+        }
+        Command::Submit(submission) => {
+            vec![Event::Submitted { form: submission.form, result: Err(failure.clone()) }]
+        }
     }
 }
 
 struct WorkerState {
+    runner: JobRunner,
+    job_owner: String,
+    /// Running jobs' controls, by job ID.
+    running_jobs: BTreeMap<String, tokio::sync::watch::Sender<Control>>,
     client: Client,
     outbox: Outbox,
     sandbox_mode: bool,
@@ -610,8 +725,110 @@ impl WorkerState {
                     blocking("export", move || export_to(&entries, &path, format).map(|()| path)).await,
                 )
             }),
+            Command::StartJob(job) => {
+                let mut job = *job;
+                job.profile = self.job_owner.clone();
+                self.start_job(job);
+            }
+            Command::CancelJob(id) => {
+                if let Some(control) = self.running_jobs.get(&id) {
+                    let _ = control.send(Control::Cancel);
+                }
+            }
+            Command::RetryJob(job) => {
+                let mut job = *job;
+                if !self.running_jobs.contains_key(&job.id) && job.retry() {
+                    self.start_job(job);
+                }
+            }
+            Command::DismissJob(job) => {
+                let store = self.runner.store.clone();
+                if !self.running_jobs.contains_key(&job.id) {
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(e) = store.remove(&job) {
+                            tracing::warn!("cannot remove job {}: {e}", job.id);
+                        }
+                    });
+                }
+            }
+            Command::Sniff { disk, path } => self.reply(async move {
+                let file = path.clone();
+                let result = tokio::task::spawn_blocking(move || crate::jobs::sniff::sniff_path(&file))
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.map(Box::new).map_err(|e| e.to_string()));
+                Event::Sniffed { disk, path, result }
+            }),
+            Command::PickFile { disk } => self.reply(async move {
+                // rfd blocks until the user answers (or returns at once when no dialog exists).
+                let path = tokio::task::spawn_blocking(|| {
+                    rfd::FileDialog::new()
+                        .add_filter("Disk images", &["qcow2", "raw", "img", "vhd", "vmdk", "iso"])
+                        .add_filter("All files", &["*"])
+                        .pick_file()
+                })
+                .await
+                .ok()
+                .flatten();
+                Event::FilePicked { disk, path }
+            }),
+            Command::BrowseOss { region, bucket, prefix } => self.reply(async move {
+                let result = browse_oss(&client, &region, bucket.as_deref(), &prefix).await;
+                Event::OssListed { bucket, result }
+            }),
+            Command::Submit(submission) => self.reply(async move {
+                let form = submission.form;
+                Event::Submitted { form, result: submit(&client, *submission).await }
+            }),
         }
         false
+    }
+
+    /// Load this profile's jobs, show them, and resume the unfinished ones.
+    async fn resume_jobs(&mut self) {
+        let store = self.runner.store.clone();
+        let loaded = tokio::task::spawn_blocking(move || store.load_all()).await.unwrap_or_default();
+        let mine: Vec<ImportJob> = loaded.jobs.into_iter().filter(|j| j.profile == self.job_owner).collect();
+        let pending = resumable(&mine, &self.job_owner);
+        self.outbox.send(Event::JobsLoaded { jobs: mine, problems: loaded.problems }).await;
+        for job in pending.into_values() {
+            tracing::info!(job = %job.id, stage = ?job.stage, "resuming job");
+            self.start_job(job);
+        }
+    }
+
+    /// Run `job` as its own task, forwarding its events to the UI.
+    fn start_job(&mut self, job: ImportJob) {
+        let (control_tx, control_rx) = tokio::sync::watch::channel(Control::Run);
+        self.running_jobs.retain(|_, c| !c.is_closed());
+        self.running_jobs.insert(job.id.clone(), control_tx);
+        let (events_tx, mut events_rx) = mpsc::channel(EVENT_CAPACITY);
+        let outbox = self.outbox.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events_rx.recv().await {
+                if !outbox.send(Event::Job(event)).await {
+                    break;
+                }
+            }
+        });
+        let runner = self.runner.clone();
+        let outbox = self.outbox.clone();
+        tokio::spawn(async move {
+            // Saved first, so a job the UI just created survives a crash before its first step.
+            let store = runner.store.clone();
+            let first = job.clone();
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.save(&first)).await {
+                outbox
+                    .send(Event::ActionFailed {
+                        action: "ImportImage".into(),
+                        failure: Failure::plain(e.to_string()),
+                    })
+                    .await;
+                return;
+            }
+            let _ = events_tx.send(JobEvent::Updated(Box::new(job.clone()))).await;
+            runner.run(job, events_tx, control_rx).await;
+        });
     }
 
     /// Run `work` as its own task and send the event it ends with.
@@ -976,6 +1193,96 @@ async fn call_with_dry_run<O: crate::protocol::ops::RpcOperation>(
     match client.call(operation).await {
         Ok(_) => Ok(false),
         Err(e) if dry_run && e.api().is_some_and(|a| a.code == "DryRunOperation") => Ok(true),
+        Err(e) => Err(Failure::from_client(&e)),
+    }
+}
+
+/// One page (up to 1000) of buckets, or of a bucket's objects under `prefix`.
+async fn browse_oss(
+    client: &Client,
+    region: &str,
+    bucket: Option<&str>,
+    prefix: &str,
+) -> Result<Vec<(String, u64)>, Failure> {
+    let mut query = vec![("max-keys".to_owned(), "1000".to_owned())];
+    if !prefix.is_empty() {
+        query.push(("prefix".to_owned(), prefix.to_owned()));
+    }
+    let request = crate::client::oss::OssRequest {
+        method: "GET".into(),
+        bucket: bucket.map(str::to_owned),
+        query,
+        ..Default::default()
+    };
+    let answer = client.oss(Some(region), &request).await.map_err(|e| Failure::from_client(&e))?;
+    let body = String::from_utf8_lossy(&answer.body);
+    Ok(match bucket {
+        None => xml_values(&body, "Bucket", "Name").into_iter().map(|name| (name, 0)).collect(),
+        Some(_) => {
+            let keys = xml_values(&body, "Contents", "Key");
+            let sizes = xml_values(&body, "Contents", "Size");
+            keys.into_iter()
+                .zip(sizes.into_iter().chain(std::iter::repeat(String::new())))
+                .map(|(k, s)| (k, s.parse().unwrap_or(0)))
+                .collect()
+        }
+    })
+}
+
+/// The text of every `<field>` inside each `<element>` (OSS listings are flat and small).
+fn xml_values(xml: &str, element: &str, field: &str) -> Vec<String> {
+    let (open, close) = (format!("<{element}>"), format!("</{element}>"));
+    let (field_open, field_close) = (format!("<{field}>"), format!("</{field}>"));
+    let mut values = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find(&open) {
+        let after = &rest[start + open.len()..];
+        let Some(end) = after.find(&close) else { break };
+        let inner = &after[..end];
+        if let Some(a) = inner.find(&field_open)
+            && let Some(b) = inner[a..].find(&field_close)
+        {
+            values.push(unescape_xml(&inner[a + field_open.len()..a + b]));
+        }
+        rest = &after[end + close.len()..];
+    }
+    values
+}
+
+fn unescape_xml(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Send a form's request; a dry run that passes is `DryRunOperation` on the wire.
+async fn submit(client: &Client, submission: Submission) -> Result<Submitted, Failure> {
+    let dry_run = submission.params.get("DryRun") == Some("true");
+    let mut params = submission.params;
+    // Creating calls carry an idempotency token, so a retried request never creates twice.
+    if matches!(submission.action, "CreateImage" | "ImportImage")
+        && !params.contains("ClientToken")
+        && !dry_run
+    {
+        params.insert("ClientToken", Client::new_client_token());
+    }
+    let answer =
+        client.call_raw(submission.product, submission.action, submission.region.as_deref(), &params).await;
+    match answer {
+        Ok(raw) => {
+            let body: serde_json::Value = serde_json::from_slice(&raw.body).unwrap_or_default();
+            let field = |name: &str| body.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+            Ok(Submitted {
+                dry_run: false,
+                image_id: field("ImageId"),
+                request_id: field("RequestId").or_else(|| field("RequestID")),
+            })
+        }
+        Err(e) if dry_run && e.api().is_some_and(|a| a.code == "DryRunOperation") => {
+            Ok(Submitted { dry_run: true, image_id: None, request_id: None })
+        }
         Err(e) => Err(Failure::from_client(&e)),
     }
 }

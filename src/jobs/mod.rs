@@ -2,5 +2,6 @@
 //! and monitoring) with persisted state, built on the client and driven by the app.
 
 pub mod audit;
+pub mod import;
 pub mod sniff;
 pub mod upload;
