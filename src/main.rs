@@ -134,6 +134,9 @@ fn run_gui() -> ExitCode {
             let options = WorkerOptions {
                 storage: Some(storage),
                 audit: Some(Arc::new(audit)),
+                jobs: Some(imagedesk::jobs::import::JobStore::new(
+                    imagedesk::jobs::import::JobStore::default_dir(|name| std::env::var(name).ok()),
+                )),
                 ..WorkerOptions::default()
             };
             let app = ImageDeskApp::with_profiles(profiles, prefs, options);

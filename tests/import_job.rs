@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The durable import job, killed at each stage.
 //!
 //! The parent test runs the sandbox (loopback) and starts this same test binary as a child process

@@ -145,8 +145,7 @@ impl Kit<'_> {
                 if value.labelled_by(label.id).changed() {
                     touch.touch(&value_wire);
                 }
-                if ui.small_button("✖").on_hover_text(t(self.lang, "Remove tag", "删除标签")).clicked()
-                {
+                if ui.small_button("×").on_hover_text(t(self.lang, "Remove tag", "删除标签")).clicked() {
                     remove = Some(i);
                 }
             });

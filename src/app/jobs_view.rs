@@ -244,11 +244,11 @@ fn stage_strip(ui: &mut egui::Ui, job: &ImportJob, lang: Lang) {
             }
             let name = stage_name(stage, lang);
             let text = if stage < current || job.stage == Stage::Done {
-                RichText::new(format!("✔ {name}")).color(Status::Available.style().0)
+                RichText::new(format!("● {name}")).color(Status::Available.style().0)
             } else if stage == current && matches!(job.stage, Stage::Failed) {
-                RichText::new(format!("✖ {name}")).color(Status::Failed.style().0).strong()
+                RichText::new(format!("■ {name}")).color(Status::Failed.style().0).strong()
             } else if stage == current && !job.stage.is_terminal() {
-                RichText::new(format!("● {name}")).color(Status::Creating.style().0).strong()
+                RichText::new(format!("◐ {name}")).color(Status::Creating.style().0).strong()
             } else {
                 RichText::new(name).weak()
             };

@@ -81,6 +81,12 @@ impl CreateImageForm {
         Self { instance_id: instance_id.into(), ..Self::new(region) }
     }
 
+    /// Wire name of a field of disk row `index` (0-based): `disk_field(0, "Size")` →
+    /// `DiskDeviceMapping.1.Size`.
+    pub fn disk_field(index: usize, sub: &str) -> String {
+        list_field("DiskDeviceMapping", index, sub)
+    }
+
     /// Add an empty disk row; `false` when the 17 allowed are already there.
     pub fn add_disk(&mut self) -> bool {
         if self.disks.len() >= MAX_DISKS {
@@ -152,7 +158,7 @@ impl CreateImageForm {
         let mut params = self.params(false);
         if self.source == CreateSource::Disks {
             for (index, row) in self.disks.iter().enumerate() {
-                keep_unparsed(&mut params, &list_field("DiskDeviceMapping", index, "Size"), &row.size_gib);
+                keep_unparsed(&mut params, &Self::disk_field(index, "Size"), &row.size_gib);
             }
         }
         let mut errors = validate::validate(OPERATION, &params, &Context::default());
@@ -258,6 +264,7 @@ mod tests {
         f.disks[0].size_gib = "forty".into();
         let errors = f.validate();
         assert!(rules(&errors).contains(&("DiskDeviceMapping.1.Size", "int.parse")), "{errors:?}");
+        assert_eq!(CreateImageForm::disk_field(0, "Size"), "DiskDeviceMapping.1.Size");
     }
 
     #[test]
