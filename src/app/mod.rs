@@ -1005,6 +1005,16 @@ impl ImageDeskApp {
                 self.modify = modify_form::ModifyForm::from_row(&row, last_of_family);
                 self.modify_result = None;
             }
+            if row.product == Product::Ecs
+                && row.owner == Owner::Own
+                && row.status == Status::Available
+                && ui.button(s.use_in_ehpc).clicked()
+            {
+                self.open_add(Some(row.id.clone()));
+                if let Some(form) = &mut self.forms.add {
+                    form.region = row.region.clone();
+                }
+            }
             if row.product == Product::Ecs && row.owner == Owner::Own && ui.button(s.delete_button).clicked()
             {
                 // An image being imported has a running ImportImage task: cancel that instead.
