@@ -117,6 +117,10 @@ fn ecs_import_of_a_local_file_validates_dry_runs_and_runs_a_job_to_an_available_
     click(h, "Dry run");
     run_until(h, "the dry run", |app| app.forms.results.values().next().is_some());
     h.get_by_label("Dry run passed: the request is valid and nothing was changed.");
+    assert!(
+        !h.state().inventory.rows().iter().any(|r| r.name == "web-from-form"),
+        "a dry run imports nothing"
+    );
 
     // A server-side error lands on its field: a name another image already has (checked by
     // ECS once the disk is in OSS, so with an object that is).
@@ -186,6 +190,8 @@ fn create_image_validates_dry_runs_creates_and_puts_server_errors_on_their_field
     click(h, "Dry run");
     run_until(h, "the dry run", |app| app.forms.results.values().next().is_some());
     h.get_by_label("Dry run passed: the request is valid and nothing was changed.");
+    click(h, "Refresh");
+    run_until(h, "the refresh", |app| !app.inventory.any_loading());
     assert!(!h.state().inventory.rows().iter().any(|r| r.name == "snap-of-web"), "nothing created");
 
     replace_text(h, "Image name", "web-base-v1");
@@ -248,6 +254,24 @@ fn add_image_to_ehpc_picks_from_the_inventory_and_never_shows_the_registry_passw
                 .iter()
                 .any(|r| r.product == Product::EhpcInstant && r.name == "hpc-app-image")
     });
+
+    // Invalid input: the rule table's message under the name field.
+    common_app::text_field(h, "Name").focus();
+    settle(h);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.key_press(egui::Key::Backspace);
+    settle(h);
+    let errors = h.state().forms.add.as_ref().unwrap().validate();
+    let message =
+        errors.iter().find(|e| e.field == "Name").map(|e| e.en.clone()).expect("a name is required");
+    h.get_by_label(&message);
+    // The same ECS image again: E-HPC refuses it, under the image field.
+    replace_text(h, "Name", "hpc-app-image-2");
+    click(h, "Add image");
+    run_until(h, "the refusal", |app| app.forms.results.values().any(|r| r.is_err()));
+    let failure = h.state().forms.results.values().next().unwrap().clone().unwrap_err();
+    assert_eq!(failure.code.as_deref(), Some("ImageAlreadyExists"), "{failure:?}");
+    h.get_by_label_contains("ImageAlreadyExists —");
 }
 
 #[test]
@@ -273,6 +297,10 @@ fn ens_import_states_its_limits_and_imports_from_oss() {
     let result = h.state().forms.results.values().next().unwrap().clone();
     let done = result.expect("ENS accepted the import");
     assert!(done.image_id.is_some());
+    run_until(h, "the inventory to show it", |app| {
+        !app.inventory.any_loading()
+            && app.inventory.rows().iter().any(|r| r.product == Product::Ens && r.name == "edge-web")
+    });
 }
 
 #[test]

@@ -134,6 +134,8 @@ fn an_import_job_killed_at_each_stage_ends_with_exactly_one_available_image() {
     // 1. Mid-upload: after the 5th of 41 parts.
     let line = spawn_child(&url, &jobs, &file, None)
         .kill_at("part ", |rest| rest.split('/').next().and_then(|n| n.parse::<u32>().ok()) >= Some(5));
+    let parts_done_before_kill: u64 =
+        line.trim_start_matches("part ").split('/').next().and_then(|n| n.parse().ok()).unwrap();
     let job = only_job(&jobs);
     assert_eq!(job.stage, Stage::Upload, "killed at {line}");
     assert!(JobStore::new(&jobs).checkpoint_path(&job, 0).exists(), "the upload checkpoint is on disk");
@@ -187,12 +189,31 @@ fn an_import_job_killed_at_each_stage_ends_with_exactly_one_available_image() {
         let answer = client.oss(Some("cn-hangzhou"), &head).await.unwrap();
         assert_eq!(answer.header("x-oss-hash-crc64ecma"), Some(local.to_string().as_str()));
     });
-    // Resuming re-sent at most the parts that were in flight when the upload was killed.
-    let size = std::fs::metadata(&file).unwrap().len();
+    // Resuming sent only what was missing: every part the killed run had finished was reused, so
+    // at most the parts in flight at the kill (≤ concurrency × part size) went up twice.
+    let parts_total = (std::fs::metadata(&file).unwrap().len()).div_ceil(PART_SIZE);
+    let (sent, reused) = job
+        .timeline
+        .iter()
+        .find_map(|e| {
+            let text = e.text.split(" bytes, ").nth(1)?;
+            let mut numbers = text.split(|c: char| !c.is_ascii_digit()).filter(|n| !n.is_empty());
+            Some((numbers.next()?.parse::<u64>().ok()?, numbers.next()?.parse::<u64>().ok()?))
+        })
+        .expect("the resumed upload's outcome on the timeline");
+    assert_eq!(sent + reused, parts_total);
     assert!(
-        job.bytes_sent() <= size + CONCURRENCY as u64 * PART_SIZE,
-        "sent {} bytes for a {size}-byte file",
-        job.bytes_sent()
+        reused >= parts_done_before_kill,
+        "finished parts are never sent again ({reused} reused, {parts_done_before_kill} done before the kill)"
+    );
+    let resent_at_most =
+        parts_done_before_kill + CONCURRENCY as u64 - reused.min(parts_done_before_kill + CONCURRENCY as u64);
+    println!(
+        "{parts_total} parts; {parts_done_before_kill} finished before the kill; the resumed run sent {sent} and reused {reused}; \
+         re-sent at most {resent_at_most} part(s) = {} bytes (bound: concurrency × part size = {}); ImportImage sent {} times, one image",
+        resent_at_most * PART_SIZE,
+        CONCURRENCY as u64 * PART_SIZE,
+        job.import_attempts
     );
     runtime.block_on(sandbox.shutdown());
 }

@@ -73,7 +73,10 @@ impl Kit<'_> {
     fn error(&self, ui: &mut egui::Ui, touch: &Touch, wire: &str) {
         let client =
             touch.error_for(self.errors, wire).map(|e| if self.lang == Lang::En { &e.en } else { &e.zh });
-        let server = self.server.filter(|f| f.field.as_deref() == Some(wire)).map(|f| {
+        // The catalog may name a JSON parameter (`VMImageSpec`) whose widget edits one key of it.
+        let concerns =
+            |field: &str| field == wire || wire.strip_prefix(field).is_some_and(|rest| rest.starts_with('.'));
+        let server = self.server.filter(|f| f.field.as_deref().is_some_and(concerns)).map(|f| {
             let advice = f.advice(self.lang);
             format!(
                 "{} — {}",

@@ -39,6 +39,8 @@ use crate::protocol::params::Params;
 const JOB_VERSION: u32 = 1;
 /// How many times a CRC mismatch sends a file again before the job gives up.
 const MAX_REUPLOADS: u32 = 2;
+/// Consecutive failed polls after which the job's timeline says so (polling goes on).
+const PERSISTENT_POLL_FAILURES: u32 = 5;
 
 /// Where a job is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
@@ -78,7 +80,7 @@ pub struct JobDisk {
     pub verified: bool,
     /// An upload of this disk was started (so a missing checkpoint means "finished", not "new").
     pub upload_started: bool,
-    /// Bytes this job sent for the disk, over all runs (a resumed upload adds only what it re-sent).
+    /// Bytes this job sent for the disk, as recorded (a run killed before saving adds nothing).
     pub bytes_sent: u64,
     pub reuploads: u32,
 }
@@ -767,6 +769,7 @@ impl JobRunner {
             job.enter(Stage::Import, "no image recorded; importing");
             return Step::Next;
         };
+        let mut failed_polls = 0u32;
         loop {
             if *control.borrow() == Control::Cancel {
                 return Step::Cancelled;
@@ -779,6 +782,7 @@ impl JobRunner {
             };
             match self.client.call(request).await {
                 Ok(answer) => {
+                    failed_polls = 0;
                     let Some(image) = answer.images.into_iter().next() else {
                         return Step::Fail {
                             message: format!("image {image_id} no longer exists (deleted while importing?)"),
@@ -811,8 +815,21 @@ impl JobRunner {
                         }
                     }
                 }
-                // Polling is retried; a passing network fault must not fail an hour-long import.
-                Err(e) => tracing::debug!(job = %job.id, "poll failed: {e}"),
+                // Polling is retried; a passing network fault must not fail an hour-long import,
+                // but one that persists is said on the job's timeline.
+                Err(e) => {
+                    tracing::debug!(job = %job.id, "poll failed: {e}");
+                    failed_polls += 1;
+                    if failed_polls == PERSISTENT_POLL_FAILURES {
+                        job.note(
+                            Stage::Watch,
+                            format!("checking the image keeps failing (still retrying): {e}"),
+                        );
+                        if let Err(message) = self.save(job, events).await {
+                            return Step::Fail { message, code: None };
+                        }
+                    }
+                }
             }
             tokio::select! {
                 () = tokio::time::sleep(self.poll_interval) => {}
