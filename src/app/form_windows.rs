@@ -359,6 +359,14 @@ impl ImageDeskApp {
         }
     }
 
+    /// A form's last outcome, its server error (shown at the fields) and whether a request is on
+    /// its way.
+    fn form_status(&self, form: FormKind) -> (Option<Result<Submitted, Failure>>, Option<Failure>, bool) {
+        let result = self.forms.results.get(&form).cloned();
+        let server = result.as_ref().and_then(|r| r.as_ref().err()).cloned();
+        (result, server, self.forms.busy.contains(&form))
+    }
+
     pub(super) fn form_windows(&mut self, ctx: &egui::Context) {
         self.ecs_import_window(ctx);
         self.oss_browser_window(ctx);
@@ -373,9 +381,7 @@ impl ImageDeskApp {
         let Some(mut form) = self.forms.ecs_import.take() else { return };
         let lang = self.lang;
         let errors = form.validate();
-        let result = self.forms.results.get(&FormKind::EcsImport).cloned();
-        let server = result.as_ref().and_then(|r| r.as_ref().err()).cloned();
-        let busy = self.forms.busy.contains(&FormKind::EcsImport);
+        let (result, server, busy) = self.form_status(FormKind::EcsImport);
         let kit = Kit { lang, errors: &errors, server: server.as_ref() };
         let regions = self.regions.clone();
         let mut open = true;
@@ -870,9 +876,7 @@ impl ImageDeskApp {
         let Some(mut form) = self.forms.ens_import.take() else { return };
         let lang = self.lang;
         let errors = form.validate();
-        let result = self.forms.results.get(&FormKind::EnsImport).cloned();
-        let server = result.as_ref().and_then(|r| r.as_ref().err()).cloned();
-        let busy = self.forms.busy.contains(&FormKind::EnsImport);
+        let (result, server, busy) = self.form_status(FormKind::EnsImport);
         let kit = Kit { lang, errors: &errors, server: server.as_ref() };
         let mut open = true;
         let mut pressed = None;
@@ -974,9 +978,7 @@ impl ImageDeskApp {
         let Some(mut form) = self.forms.create.take() else { return };
         let lang = self.lang;
         let errors = form.validate();
-        let result = self.forms.results.get(&FormKind::CreateImage).cloned();
-        let server = result.as_ref().and_then(|r| r.as_ref().err()).cloned();
-        let busy = self.forms.busy.contains(&FormKind::CreateImage);
+        let (result, server, busy) = self.form_status(FormKind::CreateImage);
         let kit = Kit { lang, errors: &errors, server: server.as_ref() };
         let regions = self.regions.clone();
         let mut open = true;
@@ -1217,9 +1219,7 @@ impl ImageDeskApp {
         let Some(mut form) = self.forms.add.take() else { return };
         let lang = self.lang;
         let errors = form.validate();
-        let result = self.forms.results.get(&FormKind::AddImage).cloned();
-        let server = result.as_ref().and_then(|r| r.as_ref().err()).cloned();
-        let busy = self.forms.busy.contains(&FormKind::AddImage);
+        let (result, server, busy) = self.form_status(FormKind::AddImage);
         let kit = Kit { lang, errors: &errors, server: server.as_ref() };
         let regions = self.regions.clone();
         // ECS images of the form's region the operator owns and can use, to pick from.
