@@ -3,7 +3,6 @@
 //! import task instead.
 
 use super::model::ImageRow;
-use super::modify_form::shell_quote;
 use crate::protocol::ops::ecs::{CancelTask, DeleteImage};
 use crate::protocol::params::to_params;
 
@@ -51,11 +50,7 @@ impl DeleteForm {
 
     /// The equivalent aliyun CLI command.
     pub fn cli_command(&self, dry_run: bool) -> String {
-        let mut line = String::from("aliyun ecs DeleteImage");
-        for (name, value) in to_params(&self.request(dry_run)).unwrap_or_default().iter() {
-            line.push_str(&format!(" --{name} {}", shell_quote(value)));
-        }
-        line
+        super::forms::cli_line("ecs", "DeleteImage", &to_params(&self.request(dry_run)).unwrap_or_default())
     }
 }
 

@@ -12,7 +12,7 @@ use super::forms::add_image::{self as add, AddImageForm, AddImageKind, RegistryK
 use super::forms::create_image::{self as create, CreateImageForm, CreateSource};
 use super::forms::ecs_import::{self as import, DiskSource, EcsImportForm, role_setup_help};
 use super::forms::ens_import::{self as ens_form, EnsImportForm, EnsSource};
-use super::forms::{MAX_TAGS, TagRow, Touch, choices};
+use super::forms::{MAX_TAGS, TagRow, Touch, choices, push_row, remove_row};
 use super::i18n::Lang;
 use super::model::{Owner, Product, Status};
 use super::worker::{Command, Failure, FormKind, Submission, Submitted};
@@ -20,10 +20,6 @@ use super::{ImageDeskApp, ToastKind};
 use crate::jobs::import::{AfterSteps, ImportJob, JobDisk};
 use crate::jobs::sniff::Sniffed;
 use crate::protocol::validate::FieldError;
-
-fn t(lang: Lang, en: &'static str, zh: &'static str) -> &'static str {
-    if lang == Lang::En { en } else { zh }
-}
 
 /// What the OSS browser shows.
 #[derive(Clone, Debug, Default)]
@@ -71,8 +67,7 @@ struct Kit<'a> {
 impl Kit<'_> {
     /// The client-side error (once it may show) or the server's, for `wire`, as a grid row.
     fn error(&self, ui: &mut egui::Ui, touch: &Touch, wire: &str) {
-        let client =
-            touch.error_for(self.errors, wire).map(|e| if self.lang == Lang::En { &e.en } else { &e.zh });
+        let client = touch.error_for(self.errors, wire).map(|e| self.lang.pick(&e.en, &e.zh));
         // The catalog may name a JSON parameter (`VMImageSpec`) whose widget edits one key of it.
         let concerns =
             |field: &str| field == wire || wire.strip_prefix(field).is_some_and(|rest| rest.starts_with('.'));
@@ -84,7 +79,7 @@ impl Kit<'_> {
                 if advice.is_empty() { &f.message } else { advice }
             )
         });
-        if let Some(text) = client.cloned().or(server) {
+        if let Some(text) = client.map(str::to_owned).or(server) {
             ui.label("");
             ui.colored_label(ui.visuals().error_fg_color, text);
             ui.end_row();
@@ -112,7 +107,7 @@ impl Kit<'_> {
     ) {
         let label = ui.label(label);
         let before = value.clone();
-        let default = t(self.lang, "(default)", "（默认）");
+        let default = self.lang.pick("(default)", "（默认）");
         let shown = if value.is_empty() { default.to_owned() } else { value.clone() };
         egui::ComboBox::from_id_salt(wire)
             .selected_text(shown)
@@ -136,7 +131,7 @@ impl Kit<'_> {
         for (i, tag) in tags.iter_mut().enumerate() {
             let key_wire = format!("Tag.{}.Key", i + 1);
             let value_wire = format!("Tag.{}.Value", i + 1);
-            let label = ui.label(format!("{} {}", t(self.lang, "Tag", "标签"), i + 1));
+            let label = ui.label(format!("{} {}", self.lang.pick("Tag", "标签"), i + 1));
             ui.horizontal(|ui| {
                 let key =
                     ui.add(egui::TextEdit::singleline(&mut tag.key).desired_width(140.0).hint_text("key"));
@@ -148,7 +143,8 @@ impl Kit<'_> {
                 if value.labelled_by(label.id).changed() {
                     touch.touch(&value_wire);
                 }
-                if ui.small_button("×").on_hover_text(t(self.lang, "Remove tag", "删除标签")).clicked() {
+                if ui.small_button("×").on_hover_text(self.lang.pick("Remove tag", "删除标签")).clicked()
+                {
                     remove = Some(i);
                 }
             });
@@ -157,15 +153,14 @@ impl Kit<'_> {
             self.error(ui, touch, &value_wire);
         }
         if let Some(i) = remove {
-            tags.remove(i);
-            touch.remove_row("Tag", i);
+            remove_row(tags, touch, "Tag", i);
         }
         ui.label("");
         if ui
-            .add_enabled(tags.len() < MAX_TAGS, egui::Button::new(t(self.lang, "Add tag", "添加标签")))
+            .add_enabled(tags.len() < MAX_TAGS, egui::Button::new(self.lang.pick("Add tag", "添加标签")))
             .clicked()
         {
-            tags.push(TagRow::default());
+            push_row(tags, MAX_TAGS);
         }
         ui.end_row();
     }
@@ -188,7 +183,7 @@ fn footer(
     let mut pressed = None;
     ui.add_space(6.0);
     let why = if busy {
-        Some(t(lang, "A request is on its way.", "请求进行中。").to_owned())
+        Some(lang.pick("A request is on its way.", "请求进行中。").to_owned())
     } else if !errors.is_empty() {
         let mut fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         fields.dedup();
@@ -202,7 +197,7 @@ fn footer(
     ui.horizontal(|ui| {
         let enabled = why.is_none();
         if with_dry_run {
-            let dry = ui.add_enabled(enabled, egui::Button::new(t(lang, "Dry run", "预检")));
+            let dry = ui.add_enabled(enabled, egui::Button::new(lang.pick("Dry run", "预检")));
             if dry.on_disabled_hover_text(why.clone().unwrap_or_default()).clicked() {
                 pressed = Some(true);
             }
@@ -211,7 +206,7 @@ fn footer(
         if submit.on_disabled_hover_text(why.clone().unwrap_or_default()).clicked() {
             pressed = Some(false);
         }
-        if ui.button(t(lang, "Copy as aliyun CLI command", "复制为 aliyun CLI 命令")).clicked() {
+        if ui.button(lang.pick("Copy as aliyun CLI command", "复制为 aliyun CLI 命令")).clicked() {
             ui.ctx().copy_text(cli.to_owned());
         }
         if busy {
@@ -221,7 +216,7 @@ fn footer(
     if let Some(why) = why.filter(|_| !busy) {
         ui.horizontal_wrapped(|ui| {
             ui.colored_label(ui.visuals().warn_fg_color, why);
-            if !touch.submitted && ui.link(t(lang, "Show all problems", "显示全部问题")).clicked() {
+            if !touch.submitted && ui.link(lang.pick("Show all problems", "显示全部问题")).clicked() {
                 touch.submit();
             }
         });
@@ -231,8 +226,7 @@ fn footer(
         Some(Ok(done)) if done.dry_run => {
             ui.colored_label(
                 Status::Available.style().0,
-                t(
-                    lang,
+                lang.pick(
                     "Dry run passed: the request is valid and nothing was changed.",
                     "预检通过：请求有效，未做任何更改。",
                 ),
@@ -387,7 +381,7 @@ impl ImageDeskApp {
         let mut open = true;
         let mut pressed = None;
         let mut commands = Vec::new();
-        egui::Window::new(t(lang, "Import image (ECS)", "导入镜像（ECS）"))
+        egui::Window::new(lang.pick("Import image (ECS)", "导入镜像（ECS）"))
             .id(egui::Id::unique("ecs_import_window"))
             .open(&mut open)
             .default_width(620.0)
@@ -399,7 +393,7 @@ impl ImageDeskApp {
                         kit.combo(
                             ui,
                             &mut form.touch,
-                            t(lang, "Region", "地域"),
+                            lang.pick("Region", "地域"),
                             "RegionId",
                             &mut region,
                             &regions.iter().map(String::as_str).collect::<Vec<_>>(),
@@ -408,17 +402,17 @@ impl ImageDeskApp {
                         let mut remove = None;
                         for index in 0..form.disks.len() {
                             ui.strong(if index == 0 {
-                                t(lang, "System disk", "系统盘").to_owned()
+                                lang.pick("System disk", "系统盘").to_owned()
                             } else {
-                                format!("{} {}", t(lang, "Data disk", "数据盘"), index)
+                                format!("{} {}", lang.pick("Data disk", "数据盘"), index)
                             });
                             ui.horizontal(|ui| {
                                 let local = form.disks[index].is_local();
-                                if ui.radio(local, t(lang, "Local file", "本地文件")).clicked() && !local
+                                if ui.radio(local, lang.pick("Local file", "本地文件")).clicked() && !local
                                 {
                                     form.disks[index].source = DiskSource::LocalFile { path: String::new() };
                                 }
-                                if ui.radio(!local, t(lang, "Object in OSS", "OSS 中的对象")).clicked()
+                                if ui.radio(!local, lang.pick("Object in OSS", "OSS 中的对象")).clicked()
                                     && local
                                 {
                                     form.disks[index].source = DiskSource::OssObject {
@@ -426,7 +420,8 @@ impl ImageDeskApp {
                                         object: String::new(),
                                     };
                                 }
-                                if index > 0 && ui.small_button(t(lang, "Remove disk", "移除磁盘")).clicked()
+                                if index > 0
+                                    && ui.small_button(lang.pick("Remove disk", "移除磁盘")).clicked()
                                 {
                                     remove = Some(index);
                                 }
@@ -442,34 +437,34 @@ impl ImageDeskApp {
                         if ui
                             .add_enabled(
                                 form.disks.len() < import::MAX_DISKS,
-                                egui::Button::new(t(lang, "Add data disk", "添加数据盘")),
+                                egui::Button::new(lang.pick("Add data disk", "添加数据盘")),
                             )
                             .clicked()
                         {
                             form.add_disk();
                         }
                         ui.end_row();
-                        ui.strong(t(lang, "Image", "镜像"));
+                        ui.strong(lang.pick("Image", "镜像"));
                         ui.end_row();
                         let op = import::OPERATION;
                         kit.text(
                             ui,
                             &mut form.touch,
-                            t(lang, "Image name", "镜像名称"),
+                            lang.pick("Image name", "镜像名称"),
                             "ImageName",
                             &mut form.name,
                         );
                         kit.text(
                             ui,
                             &mut form.touch,
-                            t(lang, "Description", "描述"),
+                            lang.pick("Description", "描述"),
                             "Description",
                             &mut form.description,
                         );
                         kit.combo(
                             ui,
                             &mut form.touch,
-                            t(lang, "Architecture", "架构"),
+                            lang.pick("Architecture", "架构"),
                             "Architecture",
                             &mut form.architecture,
                             choices(op, "Architecture"),
@@ -477,7 +472,7 @@ impl ImageDeskApp {
                         kit.combo(
                             ui,
                             &mut form.touch,
-                            t(lang, "OS type", "操作系统类型"),
+                            lang.pick("OS type", "操作系统类型"),
                             "OSType",
                             &mut form.os_type,
                             choices(op, "OSType"),
@@ -485,7 +480,7 @@ impl ImageDeskApp {
                         kit.combo(
                             ui,
                             &mut form.touch,
-                            t(lang, "Platform", "发行版"),
+                            lang.pick("Platform", "发行版"),
                             "Platform",
                             &mut form.platform,
                             choices(op, "Platform"),
@@ -493,7 +488,7 @@ impl ImageDeskApp {
                         kit.combo(
                             ui,
                             &mut form.touch,
-                            t(lang, "Boot mode", "启动模式"),
+                            lang.pick("Boot mode", "启动模式"),
                             "BootMode",
                             &mut form.boot_mode,
                             choices(op, "BootMode"),
@@ -501,7 +496,7 @@ impl ImageDeskApp {
                         kit.combo(
                             ui,
                             &mut form.touch,
-                            t(lang, "Licence", "许可证类型"),
+                            lang.pick("Licence", "许可证类型"),
                             "LicenseType",
                             &mut form.license_type,
                             choices(op, "LicenseType"),
@@ -526,8 +521,7 @@ impl ImageDeskApp {
                         if ui
                             .checkbox(
                                 &mut form.detection,
-                                t(
-                                    lang,
+                                lang.pick(
                                     "Check the image after import (DetectionStrategy)",
                                     "导入后检测镜像（DetectionStrategy）",
                                 ),
@@ -540,27 +534,27 @@ impl ImageDeskApp {
                         kit.text(
                             ui,
                             &mut form.touch,
-                            t(lang, "Resource group", "资源组"),
+                            lang.pick("Resource group", "资源组"),
                             "ResourceGroupId",
                             &mut form.resource_group,
                         );
                         kit.text(
                             ui,
                             &mut form.touch,
-                            t(lang, "RAM role name", "RAM 角色名称"),
+                            lang.pick("RAM role name", "RAM 角色名称"),
                             "RoleName",
                             &mut form.role_name,
                         );
                         kit.tags(ui, &mut form.touch, &mut form.tags);
-                        ui.strong(t(lang, "When it is ready", "就绪后"));
+                        ui.strong(lang.pick("When it is ready", "就绪后"));
                         ui.end_row();
-                        let label = ui.label(t(lang, "Put in family", "加入镜像族系"));
+                        let label = ui.label(lang.pick("Put in family", "加入镜像族系"));
                         ui.text_edit_singleline(&mut self.forms.family_after).labelled_by(label.id);
                         ui.end_row();
                         ui.label("");
                         ui.checkbox(
                             &mut self.forms.delete_after,
-                            t(lang, "Delete the uploaded OSS objects", "删除已上传的 OSS 对象"),
+                            lang.pick("Delete the uploaded OSS objects", "删除已上传的 OSS 对象"),
                         );
                         ui.end_row();
                     });
@@ -569,15 +563,13 @@ impl ImageDeskApp {
                     }
                 });
                 ui.horizontal(|ui| {
-                    if ui.button(t(lang, "Check import role", "检查导入角色")).clicked() {
+                    if ui.button(lang.pick("Check import role", "检查导入角色")).clicked() {
                         pressed = Some(true);
                     }
                     ui.label(
-                        RichText::new(t(
-                            lang,
-                            "(a dry run: ECS checks the role first)",
-                            "（预检：ECS 会先检查角色）",
-                        ))
+                        RichText::new(
+                            lang.pick("(a dry run: ECS checks the role first)", "（预检：ECS 会先检查角色）"),
+                        )
                         .small()
                         .weak(),
                     );
@@ -585,9 +577,9 @@ impl ImageDeskApp {
                 let cli = form.cli_command(false);
                 let uploads = form.uploads();
                 let submit = if uploads.is_empty() {
-                    t(lang, "Import", "导入")
+                    lang.pick("Import", "导入")
                 } else {
-                    t(lang, "Upload and import", "上传并导入")
+                    lang.pick("Upload and import", "上传并导入")
                 };
                 if let Some(dry) =
                     footer(ui, lang, &errors, &mut form.touch, busy, true, submit, &cli, result.as_ref())
@@ -663,7 +655,7 @@ impl ImageDeskApp {
         let wire = |sub: &str| EcsImportForm::disk_field(index, sub);
         match form.disks[index].source.clone() {
             DiskSource::LocalFile { path } => {
-                let label = ui.label(t(lang, "Local file", "本地文件"));
+                let label = ui.label(lang.pick("Local file", "本地文件"));
                 let mut typed = path.clone();
                 ui.horizontal(|ui| {
                     let edit = ui.add(
@@ -675,10 +667,10 @@ impl ImageDeskApp {
                     if edit.lost_focus() && !typed.trim().is_empty() {
                         actions.push(DiskAction::Sniff(index, typed.trim().to_owned()));
                     }
-                    if ui.button(t(lang, "Browse…", "浏览…")).clicked() {
+                    if ui.button(lang.pick("Browse…", "浏览…")).clicked() {
                         actions.push(DiskAction::Pick(index));
                     }
-                    if ui.button(t(lang, "Check file", "检查文件")).clicked() && !typed.trim().is_empty()
+                    if ui.button(lang.pick("Check file", "检查文件")).clicked() && !typed.trim().is_empty()
                     {
                         actions.push(DiskAction::Sniff(index, typed.trim().to_owned()));
                     }
@@ -694,7 +686,7 @@ impl ImageDeskApp {
                     ui.end_row();
                 }
                 let disk = &mut form.disks[index];
-                let label = ui.label(t(lang, "Upload to bucket", "上传到存储空间"));
+                let label = ui.label(lang.pick("Upload to bucket", "上传到存储空间"));
                 if ui
                     .add(egui::TextEdit::singleline(&mut disk.upload_bucket).desired_width(320.0))
                     .labelled_by(label.id)
@@ -705,7 +697,7 @@ impl ImageDeskApp {
                 ui.end_row();
                 kit.error(ui, &form.touch, &wire("OSSBucket"));
                 let disk = &mut form.disks[index];
-                let label = ui.label(t(lang, "Object key", "对象名称"));
+                let label = ui.label(lang.pick("Object key", "对象名称"));
                 if ui
                     .add(egui::TextEdit::singleline(&mut disk.upload_key).desired_width(320.0))
                     .labelled_by(label.id)
@@ -717,7 +709,7 @@ impl ImageDeskApp {
                 kit.error(ui, &form.touch, &wire("OSSObject"));
             }
             DiskSource::OssObject { mut bucket, mut object } => {
-                let label = ui.label(t(lang, "OSS bucket", "OSS 存储空间"));
+                let label = ui.label(lang.pick("OSS bucket", "OSS 存储空间"));
                 ui.horizontal(|ui| {
                     if ui
                         .add(egui::TextEdit::singleline(&mut bucket).desired_width(250.0))
@@ -726,13 +718,13 @@ impl ImageDeskApp {
                     {
                         form.touch.touch(wire("OSSBucket"));
                     }
-                    if ui.button(t(lang, "Browse OSS…", "浏览 OSS…")).clicked() {
+                    if ui.button(lang.pick("Browse OSS…", "浏览 OSS…")).clicked() {
                         actions.push(DiskAction::Browse(index));
                     }
                 });
                 ui.end_row();
                 kit.error(ui, &form.touch, &wire("OSSBucket"));
-                let label = ui.label(t(lang, "OSS object", "OSS 对象"));
+                let label = ui.label(lang.pick("OSS object", "OSS 对象"));
                 if ui
                     .add(egui::TextEdit::singleline(&mut object).desired_width(320.0))
                     .labelled_by(label.id)
@@ -749,7 +741,7 @@ impl ImageDeskApp {
         kit.combo(
             ui,
             &mut form.touch,
-            t(lang, "Format", "格式"),
+            lang.pick("Format", "格式"),
             &wire("Format"),
             &mut format,
             choices(import::OPERATION, "DiskDeviceMapping.1.Format"),
@@ -759,7 +751,7 @@ impl ImageDeskApp {
         kit.text(
             ui,
             &mut form.touch,
-            t(lang, "Size (GiB)", "大小（GiB）"),
+            lang.pick("Size (GiB)", "大小（GiB）"),
             &wire("DiskImageSize"),
             &mut size,
         );
@@ -787,7 +779,7 @@ impl ImageDeskApp {
             ..AfterSteps::default()
         };
         let name = if form.name.trim().is_empty() {
-            t(self.lang, "(unnamed)", "（未命名）").to_owned()
+            self.lang.pick("(unnamed)", "（未命名）").to_owned()
         } else {
             form.name.trim().to_owned()
         };
@@ -806,21 +798,21 @@ impl ImageDeskApp {
         let mut list = None;
         let mut picked = None;
         let browser = &mut self.forms.oss;
-        egui::Window::new(t(lang, "OSS browser", "OSS 浏览"))
+        egui::Window::new(lang.pick("OSS browser", "OSS 浏览"))
             .id(egui::Id::unique("oss_browser"))
             .open(&mut open)
             .default_width(420.0)
             .show(ctx, |ui| {
                 ui.label(RichText::new(&browser.region).weak());
                 ui.horizontal(|ui| {
-                    if ui.button(t(lang, "Buckets", "存储空间列表")).clicked() {
+                    if ui.button(lang.pick("Buckets", "存储空间列表")).clicked() {
                         list = Some((None, String::new()));
                     }
                     if !browser.bucket.is_empty() {
                         ui.label(format!("/ {}", browser.bucket));
-                        let label = ui.label(t(lang, "Prefix", "前缀"));
+                        let label = ui.label(lang.pick("Prefix", "前缀"));
                         ui.text_edit_singleline(&mut browser.prefix).labelled_by(label.id);
-                        if ui.button(t(lang, "List", "列出")).clicked() {
+                        if ui.button(lang.pick("List", "列出")).clicked() {
                             list = Some((Some(browser.bucket.clone()), browser.prefix.clone()));
                         }
                     }
@@ -880,14 +872,13 @@ impl ImageDeskApp {
         let kit = Kit { lang, errors: &errors, server: server.as_ref() };
         let mut open = true;
         let mut pressed = None;
-        egui::Window::new(t(lang, "Import image (ENS)", "导入镜像（ENS）"))
+        egui::Window::new(lang.pick("Import image (ENS)", "导入镜像（ENS）"))
             .id(egui::Id::unique("ens_import_window"))
             .open(&mut open)
             .default_width(560.0)
             .show(ctx, |ui| {
                 ui.label(
-                    RichText::new(t(
-                        lang,
+                    RichText::new(lang.pick(
                         "ENS imports qcow2 files only, for x86_64 ens_vm instances, from OSS in the OSS region.",
                         "ENS 仅支持导入 qcow2 文件，用于 x86_64 的 ens_vm 实例，文件需位于 OSS 地域的存储空间中。",
                     ))
@@ -895,26 +886,26 @@ impl ImageDeskApp {
                 );
                 egui::Grid::new("ens_import_grid").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
                     let op = ens_form::OPERATION;
-                    kit.text(ui, &mut form.touch, t(lang, "Image name", "镜像名称"), "ImageName", &mut form.name);
-                    kit.combo(ui, &mut form.touch, t(lang, "OS type", "操作系统类型"), "OSType", &mut form.os_type, choices(op, "OSType"));
-                    kit.text(ui, &mut form.touch, t(lang, "Platform", "发行版"), "Platform", &mut form.platform);
-                    kit.text(ui, &mut form.touch, t(lang, "OS version", "系统版本"), "OSVersion", &mut form.os_version);
-                    kit.text(ui, &mut form.touch, t(lang, "OSS region", "OSS 地域"), "OSSRegion", &mut form.oss_region);
-                    kit.text(ui, &mut form.touch, t(lang, "Target region", "目标地域"), "TargetOSSRegionId", &mut form.target_region);
-                    ui.label(t(lang, "Source", "来源"));
+                    kit.text(ui, &mut form.touch, lang.pick("Image name", "镜像名称"), "ImageName", &mut form.name);
+                    kit.combo(ui, &mut form.touch, lang.pick("OS type", "操作系统类型"), "OSType", &mut form.os_type, choices(op, "OSType"));
+                    kit.text(ui, &mut form.touch, lang.pick("Platform", "发行版"), "Platform", &mut form.platform);
+                    kit.text(ui, &mut form.touch, lang.pick("OS version", "系统版本"), "OSVersion", &mut form.os_version);
+                    kit.text(ui, &mut form.touch, lang.pick("OSS region", "OSS 地域"), "OSSRegion", &mut form.oss_region);
+                    kit.text(ui, &mut form.touch, lang.pick("Target region", "目标地域"), "TargetOSSRegionId", &mut form.target_region);
+                    ui.label(lang.pick("Source", "来源"));
                     ui.horizontal(|ui| {
-                        if ui.radio(form.source == EnsSource::SingleFile, t(lang, "One file", "单个文件")).clicked() {
+                        if ui.radio(form.source == EnsSource::SingleFile, lang.pick("One file", "单个文件")).clicked() {
                             form.set_source(EnsSource::SingleFile);
                         }
-                        if ui.radio(form.source == EnsSource::Disks, t(lang, "Disk mapping", "磁盘映射")).clicked() {
+                        if ui.radio(form.source == EnsSource::Disks, lang.pick("Disk mapping", "磁盘映射")).clicked() {
                             form.set_source(EnsSource::Disks);
                         }
                     });
                     ui.end_row();
                     match form.source {
                         EnsSource::SingleFile => {
-                            kit.text(ui, &mut form.touch, t(lang, "OSS bucket", "OSS 存储空间"), "OSSBucket", &mut form.bucket);
-                            kit.text(ui, &mut form.touch, t(lang, "OSS object", "OSS 对象"), "OSSObject", &mut form.object);
+                            kit.text(ui, &mut form.touch, lang.pick("OSS bucket", "OSS 存储空间"), "OSSBucket", &mut form.bucket);
+                            kit.text(ui, &mut form.touch, lang.pick("OSS object", "OSS 对象"), "OSSObject", &mut form.object);
                         }
                         EnsSource::Disks => {
                             let mut remove = None;
@@ -923,14 +914,14 @@ impl ImageDeskApp {
                                 let object_wire = EnsImportForm::disk_field(i, "OSSObject");
                                 let mut bucket = form.disks[i].bucket.clone();
                                 let mut object = form.disks[i].object.clone();
-                                let disk = if i == 0 { t(lang, "system disk", "系统盘") } else { t(lang, "data disk", "数据盘") };
+                                let disk = if i == 0 { lang.pick("system disk", "系统盘") } else { lang.pick("data disk", "数据盘") };
                                 kit.text(ui, &mut form.touch, &format!("{} {} · bucket", i + 1, disk), &bucket_wire, &mut bucket);
                                 kit.text(ui, &mut form.touch, &format!("{} {} · object", i + 1, disk), &object_wire, &mut object);
                                 form.disks[i].bucket = bucket;
                                 form.disks[i].object = object;
                                 if i > 0 {
                                     ui.label("");
-                                    if ui.small_button(t(lang, "Remove disk", "移除磁盘")).clicked() {
+                                    if ui.small_button(lang.pick("Remove disk", "移除磁盘")).clicked() {
                                         remove = Some(i);
                                     }
                                     ui.end_row();
@@ -940,7 +931,7 @@ impl ImageDeskApp {
                                 form.remove_disk(i);
                             }
                             ui.label("");
-                            if ui.button(t(lang, "Add data disk", "添加数据盘")).clicked() {
+                            if ui.button(lang.pick("Add data disk", "添加数据盘")).clicked() {
                                 form.add_disk();
                             }
                             ui.end_row();
@@ -952,7 +943,7 @@ impl ImageDeskApp {
                     }
                 });
                 let cli = form.cli_command();
-                pressed = footer(ui, lang, &errors, &mut form.touch, busy, false, t(lang, "Import", "导入"), &cli, result.as_ref());
+                pressed = footer(ui, lang, &errors, &mut form.touch, busy, false, lang.pick("Import", "导入"), &cli, result.as_ref());
             });
         if pressed.is_some() {
             form.touch.submit();
@@ -983,7 +974,7 @@ impl ImageDeskApp {
         let regions = self.regions.clone();
         let mut open = true;
         let mut pressed = None;
-        egui::Window::new(t(lang, "Create image (ECS / Apsara Stack)", "创建镜像（ECS / 专有云）"))
+        egui::Window::new(lang.pick("Create image (ECS / Apsara Stack)", "创建镜像（ECS / 专有云）"))
             .id(egui::Id::unique("create_window"))
             .open(&mut open)
             .default_width(580.0)
@@ -995,28 +986,28 @@ impl ImageDeskApp {
                         kit.combo(
                             ui,
                             &mut form.touch,
-                            t(lang, "Region", "地域"),
+                            lang.pick("Region", "地域"),
                             "RegionId",
                             &mut region,
                             &regions.iter().map(String::as_str).collect::<Vec<_>>(),
                         );
                         form.region = region;
-                        ui.label(t(lang, "From", "来源"));
+                        ui.label(lang.pick("From", "来源"));
                         ui.horizontal(|ui| {
                             ui.radio_value(
                                 &mut form.source,
                                 CreateSource::Instance,
-                                t(lang, "Instance", "实例"),
+                                lang.pick("Instance", "实例"),
                             );
                             ui.radio_value(
                                 &mut form.source,
                                 CreateSource::Snapshot,
-                                t(lang, "Snapshot", "快照"),
+                                lang.pick("Snapshot", "快照"),
                             );
                             ui.radio_value(
                                 &mut form.source,
                                 CreateSource::Disks,
-                                t(lang, "Disk mappings", "磁盘映射"),
+                                lang.pick("Disk mappings", "磁盘映射"),
                             );
                         });
                         ui.end_row();
@@ -1024,14 +1015,14 @@ impl ImageDeskApp {
                             CreateSource::Instance => kit.text(
                                 ui,
                                 &mut form.touch,
-                                t(lang, "Instance ID", "实例 ID"),
+                                lang.pick("Instance ID", "实例 ID"),
                                 "InstanceId",
                                 &mut form.instance_id,
                             ),
                             CreateSource::Snapshot => kit.text(
                                 ui,
                                 &mut form.touch,
-                                t(lang, "Snapshot ID", "快照 ID"),
+                                lang.pick("Snapshot ID", "快照 ID"),
                                 "SnapshotId",
                                 &mut form.snapshot_id,
                             ),
@@ -1039,35 +1030,35 @@ impl ImageDeskApp {
                                 let mut remove = None;
                                 for i in 0..form.disks.len() {
                                     let w = |sub: &str| format!("DiskDeviceMapping.{}.{sub}", i + 1);
-                                    ui.strong(format!("{} {}", t(lang, "Disk", "磁盘"), i + 1));
+                                    ui.strong(format!("{} {}", lang.pick("Disk", "磁盘"), i + 1));
                                     ui.label("");
                                     ui.end_row();
                                     let mut row = form.disks[i].clone();
                                     kit.text(
                                         ui,
                                         &mut form.touch,
-                                        t(lang, "Snapshot ID", "快照 ID"),
+                                        lang.pick("Snapshot ID", "快照 ID"),
                                         &w("SnapshotId"),
                                         &mut row.snapshot_id,
                                     );
                                     kit.text(
                                         ui,
                                         &mut form.touch,
-                                        t(lang, "Size (GiB)", "大小（GiB）"),
+                                        lang.pick("Size (GiB)", "大小（GiB）"),
                                         &w("Size"),
                                         &mut row.size_gib,
                                     );
                                     kit.text(
                                         ui,
                                         &mut form.touch,
-                                        t(lang, "Device", "设备名"),
+                                        lang.pick("Device", "设备名"),
                                         &w("Device"),
                                         &mut row.device,
                                     );
                                     kit.combo(
                                         ui,
                                         &mut form.touch,
-                                        t(lang, "Disk type", "磁盘类型"),
+                                        lang.pick("Disk type", "磁盘类型"),
                                         &w("DiskType"),
                                         &mut row.disk_type,
                                         choices(op, "DiskDeviceMapping.1.DiskType"),
@@ -1075,7 +1066,8 @@ impl ImageDeskApp {
                                     form.disks[i] = row;
                                     if form.disks.len() > 1 {
                                         ui.label("");
-                                        if ui.small_button(t(lang, "Remove disk", "移除磁盘")).clicked() {
+                                        if ui.small_button(lang.pick("Remove disk", "移除磁盘")).clicked()
+                                        {
                                             remove = Some(i);
                                         }
                                         ui.end_row();
@@ -1088,7 +1080,7 @@ impl ImageDeskApp {
                                 if ui
                                     .add_enabled(
                                         form.disks.len() < create::MAX_DISKS,
-                                        egui::Button::new(t(lang, "Add disk", "添加磁盘")),
+                                        egui::Button::new(lang.pick("Add disk", "添加磁盘")),
                                     )
                                     .clicked()
                                 {
@@ -1100,35 +1092,35 @@ impl ImageDeskApp {
                         kit.text(
                             ui,
                             &mut form.touch,
-                            t(lang, "Image name", "镜像名称"),
+                            lang.pick("Image name", "镜像名称"),
                             "ImageName",
                             &mut form.name,
                         );
                         kit.text(
                             ui,
                             &mut form.touch,
-                            t(lang, "Description", "描述"),
+                            lang.pick("Description", "描述"),
                             "Description",
                             &mut form.description,
                         );
                         kit.text(
                             ui,
                             &mut form.touch,
-                            t(lang, "Family", "镜像族系"),
+                            lang.pick("Family", "镜像族系"),
                             "ImageFamily",
                             &mut form.family,
                         );
                         kit.text(
                             ui,
                             &mut form.touch,
-                            t(lang, "Version", "版本"),
+                            lang.pick("Version", "版本"),
                             "ImageVersion",
                             &mut form.version,
                         );
                         kit.combo(
                             ui,
                             &mut form.touch,
-                            t(lang, "Architecture", "架构"),
+                            lang.pick("Architecture", "架构"),
                             "Architecture",
                             &mut form.architecture,
                             choices(op, "Architecture"),
@@ -1136,7 +1128,7 @@ impl ImageDeskApp {
                         kit.combo(
                             ui,
                             &mut form.touch,
-                            t(lang, "Platform", "发行版"),
+                            lang.pick("Platform", "发行版"),
                             "Platform",
                             &mut form.platform,
                             choices(op, "Platform"),
@@ -1144,7 +1136,7 @@ impl ImageDeskApp {
                         kit.combo(
                             ui,
                             &mut form.touch,
-                            t(lang, "Boot mode", "启动模式"),
+                            lang.pick("Boot mode", "启动模式"),
                             "BootMode",
                             &mut form.boot_mode,
                             choices(op, "BootMode"),
@@ -1161,8 +1153,7 @@ impl ImageDeskApp {
                         if ui
                             .checkbox(
                                 &mut form.detection,
-                                t(
-                                    lang,
+                                lang.pick(
                                     "Check the image (DetectionStrategy)",
                                     "检测镜像（DetectionStrategy）",
                                 ),
@@ -1175,7 +1166,7 @@ impl ImageDeskApp {
                         kit.text(
                             ui,
                             &mut form.touch,
-                            t(lang, "Resource group", "资源组"),
+                            lang.pick("Resource group", "资源组"),
                             "ResourceGroupId",
                             &mut form.resource_group,
                         );
@@ -1190,7 +1181,7 @@ impl ImageDeskApp {
                     &mut form.touch,
                     busy,
                     true,
-                    t(lang, "Create", "创建"),
+                    lang.pick("Create", "创建"),
                     &cli,
                     result.as_ref(),
                 );
@@ -1237,7 +1228,7 @@ impl ImageDeskApp {
             .collect();
         let mut open = true;
         let mut pressed = None;
-        egui::Window::new(t(lang, "Add image (E-HPC Instant)", "添加镜像（E-HPC Instant）"))
+        egui::Window::new(lang.pick("Add image (E-HPC Instant)", "添加镜像（E-HPC Instant）"))
             .id(egui::Id::unique("add_window"))
             .open(&mut open)
             .default_width(560.0)
@@ -1247,20 +1238,24 @@ impl ImageDeskApp {
                     kit.combo(
                         ui,
                         &mut form.touch,
-                        t(lang, "Region", "地域"),
+                        lang.pick("Region", "地域"),
                         add::REGION,
                         &mut region,
                         &regions.iter().map(String::as_str).collect::<Vec<_>>(),
                     );
                     form.region = region;
-                    ui.label(t(lang, "Kind", "类型"));
+                    ui.label(lang.pick("Kind", "类型"));
                     ui.horizontal(|ui| {
                         ui.radio_value(
                             &mut form.kind,
                             AddImageKind::Vm,
-                            t(lang, "VM (ECS image)", "虚拟机（ECS 镜像）"),
+                            lang.pick("VM (ECS image)", "虚拟机（ECS 镜像）"),
                         );
-                        ui.radio_value(&mut form.kind, AddImageKind::Container, t(lang, "Container", "容器"));
+                        ui.radio_value(
+                            &mut form.kind,
+                            AddImageKind::Container,
+                            lang.pick("Container", "容器"),
+                        );
                     });
                     ui.end_row();
                     match form.kind {
@@ -1268,14 +1263,14 @@ impl ImageDeskApp {
                             kit.text(
                                 ui,
                                 &mut form.touch,
-                                t(lang, "ECS image ID", "ECS 镜像 ID"),
+                                lang.pick("ECS image ID", "ECS 镜像 ID"),
                                 add::VM_IMAGE_ID,
                                 &mut form.vm_image_id,
                             );
-                            let label = ui.label(t(lang, "Pick from the inventory", "从镜像列表选择"));
+                            let label = ui.label(lang.pick("Pick from the inventory", "从镜像列表选择"));
                             let mut chosen = None;
                             egui::ComboBox::from_id_salt("add_pick")
-                                .selected_text(t(lang, "Choose an image…", "选择镜像…"))
+                                .selected_text(lang.pick("Choose an image…", "选择镜像…"))
                                 .show_ui(ui, |ui| {
                                     for (id, name) in &pickable {
                                         if ui.selectable_label(false, format!("{name} ({id})")).clicked() {
@@ -1294,26 +1289,26 @@ impl ImageDeskApp {
                             kit.text(
                                 ui,
                                 &mut form.touch,
-                                t(lang, "Registry URL", "镜像仓库地址"),
+                                lang.pick("Registry URL", "镜像仓库地址"),
                                 add::REGISTRY_URL,
                                 &mut form.registry_url,
                             );
-                            ui.label(t(lang, "Registry", "仓库类型"));
+                            ui.label(lang.pick("Registry", "仓库类型"));
                             ui.horizontal(|ui| {
                                 ui.radio_value(
                                     &mut form.registry,
                                     RegistryKind::AcrPersonal,
-                                    t(lang, "ACR Personal", "ACR 个人版"),
+                                    lang.pick("ACR Personal", "ACR 个人版"),
                                 );
                                 ui.radio_value(
                                     &mut form.registry,
                                     RegistryKind::AcrEnterprise,
-                                    t(lang, "ACR Enterprise", "ACR 企业版"),
+                                    lang.pick("ACR Enterprise", "ACR 企业版"),
                                 );
                                 ui.radio_value(
                                     &mut form.registry,
                                     RegistryKind::Private,
-                                    t(lang, "Other registry", "其他仓库"),
+                                    lang.pick("Other registry", "其他仓库"),
                                 );
                             });
                             ui.end_row();
@@ -1322,7 +1317,7 @@ impl ImageDeskApp {
                                 RegistryKind::AcrEnterprise => kit.text(
                                     ui,
                                     &mut form.touch,
-                                    t(lang, "ACR instance ID", "ACR 实例 ID"),
+                                    lang.pick("ACR instance ID", "ACR 实例 ID"),
                                     add::REGISTRY_CRI_ID,
                                     &mut form.cri_id,
                                 ),
@@ -1330,19 +1325,19 @@ impl ImageDeskApp {
                                     kit.text(
                                         ui,
                                         &mut form.touch,
-                                        t(lang, "Registry server", "仓库服务器"),
+                                        lang.pick("Registry server", "仓库服务器"),
                                         add::REGISTRY_SERVER,
                                         &mut form.server,
                                     );
                                     kit.text(
                                         ui,
                                         &mut form.touch,
-                                        t(lang, "User name", "用户名"),
+                                        lang.pick("User name", "用户名"),
                                         add::REGISTRY_USER,
                                         &mut form.user_name,
                                     );
                                     // The password is sent with the request and never stored or shown.
-                                    let label = ui.label(t(lang, "Password", "密码"));
+                                    let label = ui.label(lang.pick("Password", "密码"));
                                     let mut typed = form.password.expose().to_owned();
                                     if ui
                                         .add(
@@ -1362,18 +1357,18 @@ impl ImageDeskApp {
                             }
                         }
                     }
-                    kit.text(ui, &mut form.touch, t(lang, "Name", "名称"), "Name", &mut form.name);
+                    kit.text(ui, &mut form.touch, lang.pick("Name", "名称"), "Name", &mut form.name);
                     kit.text(
                         ui,
                         &mut form.touch,
-                        t(lang, "Version", "版本"),
+                        lang.pick("Version", "版本"),
                         "ImageVersion",
                         &mut form.version,
                     );
                     kit.text(
                         ui,
                         &mut form.touch,
-                        t(lang, "Description", "描述"),
+                        lang.pick("Description", "描述"),
                         "Description",
                         &mut form.description,
                     );
@@ -1386,7 +1381,7 @@ impl ImageDeskApp {
                     &mut form.touch,
                     busy,
                     false,
-                    t(lang, "Add image", "添加镜像"),
+                    lang.pick("Add image", "添加镜像"),
                     &cli,
                     result.as_ref(),
                 );
@@ -1444,10 +1439,7 @@ fn sniff_summary(ui: &mut egui::Ui, lang: Lang, sniffed: &Result<Sniffed, String
                 .small(),
             );
             if let Err(refusal) = &s.fits_ecs {
-                ui.colored_label(
-                    ui.visuals().error_fg_color,
-                    if lang == Lang::En { &refusal.en } else { &refusal.zh },
-                );
+                ui.colored_label(ui.visuals().error_fg_color, lang.pick(&refusal.en, &refusal.zh));
             }
             for warning in &s.warnings {
                 ui.colored_label(ui.visuals().warn_fg_color, warning.to_string());
@@ -1463,18 +1455,18 @@ fn sniff_summary(ui: &mut egui::Ui, lang: Lang, sniffed: &Result<Sniffed, String
 fn role_help(ui: &mut egui::Ui, lang: Lang) {
     let help = role_setup_help();
     ui.separator();
-    ui.colored_label(ui.visuals().warn_fg_color, if lang == Lang::En { help.en } else { help.zh });
+    ui.colored_label(ui.visuals().warn_fg_color, lang.pick(help.en, help.zh));
     egui::Grid::new("role_help").num_columns(2).show(ui, |ui| {
-        ui.label(t(lang, "Role", "角色"));
+        ui.label(lang.pick("Role", "角色"));
         ui.label(RichText::new(help.role_name).monospace());
         ui.end_row();
-        ui.label(t(lang, "Policy to attach", "需授权的策略"));
+        ui.label(lang.pick("Policy to attach", "需授权的策略"));
         ui.label(RichText::new(help.policy_name).monospace());
         ui.end_row();
     });
-    ui.label(t(lang, "Trust policy", "信任策略"));
+    ui.label(lang.pick("Trust policy", "信任策略"));
     ui.label(RichText::new(help.trust_policy).monospace().small());
-    if ui.button(t(lang, "Copy the commands", "复制命令")).clicked() {
+    if ui.button(lang.pick("Copy the commands", "复制命令")).clicked() {
         ui.ctx().copy_text(help.cli_commands.join("\n"));
     }
     for line in &help.cli_commands {

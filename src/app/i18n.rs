@@ -39,6 +39,14 @@ impl Lang {
         }
     }
 
+    /// The text for this language out of an English / Chinese pair.
+    pub fn pick<'a>(self, en: &'a str, zh: &'a str) -> &'a str {
+        match self {
+            Self::En => en,
+            Self::Zh => zh,
+        }
+    }
+
     /// A language's own name (shown the same in both UIs).
     pub fn native_name(self) -> &'static str {
         match self {

@@ -32,11 +32,7 @@ pub fn stage_name(stage: Stage, lang: Lang) -> &'static str {
         Stage::Failed => ("Failed", "失败"),
         Stage::Cancelled => ("Cancelled", "已取消"),
     };
-    if lang == Lang::En { en } else { zh }
-}
-
-fn t(lang: Lang, en: &'static str, zh: &'static str) -> &'static str {
-    if lang == Lang::En { en } else { zh }
+    lang.pick(en, zh)
 }
 
 /// The catalogue's advice for a service error code it knows (empty for others).
@@ -161,7 +157,7 @@ impl ImageDeskApp {
                                     let left = std::time::Duration::from_secs_f64(left.min(1e9));
                                     ui.label(format!(
                                         "{} {}",
-                                        t(lang, "ETA", "预计剩余"),
+                                        lang.pick("ETA", "预计剩余"),
                                         human_duration(left)
                                     ));
                                 }
@@ -188,23 +184,23 @@ impl ImageDeskApp {
                     }
                 }
                 ui.horizontal(|ui| {
-                    if !job.stage.is_terminal() && ui.button(t(lang, "Cancel job", "取消任务")).clicked()
+                    if !job.stage.is_terminal() && ui.button(lang.pick("Cancel job", "取消任务")).clicked()
                     {
                         commands.push(Command::CancelJob(job.id.clone()));
                     }
                     if matches!(job.stage, Stage::Failed | Stage::Cancelled)
-                        && ui.button(t(lang, "Retry", "重试")).clicked()
+                        && ui.button(lang.pick("Retry", "重试")).clicked()
                     {
                         commands.push(Command::RetryJob(Box::new(job.clone())));
                     }
-                    if job.stage.is_terminal() && ui.button(t(lang, "Dismiss", "移除")).clicked() {
+                    if job.stage.is_terminal() && ui.button(lang.pick("Dismiss", "移除")).clicked() {
                         dismissed.push(job.id.clone());
                         commands.push(Command::DismissJob(Box::new(job.clone())));
                     }
                 });
-                egui::CollapsingHeader::new(t(lang, "Job timeline", "任务时间线")).id_salt("timeline").show(
-                    ui,
-                    |ui| {
+                egui::CollapsingHeader::new(lang.pick("Job timeline", "任务时间线"))
+                    .id_salt("timeline")
+                    .show(ui, |ui| {
                         for entry in &job.timeline {
                             let at = entry.at.with_timezone(&chrono::Local).format("%H:%M:%S");
                             ui.label(
@@ -216,8 +212,7 @@ impl ImageDeskApp {
                                 .small(),
                             );
                         }
-                    },
-                );
+                    });
                 ui.separator();
             });
         }

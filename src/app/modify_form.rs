@@ -137,21 +137,8 @@ impl ModifyForm {
 
     /// The equivalent aliyun CLI command (no secrets are ever part of it).
     pub fn cli_command(&self, dry_run: bool) -> String {
-        let mut line = String::from("aliyun ecs ModifyImageAttribute");
-        for (name, value) in self.params(dry_run).iter() {
-            line.push_str(&format!(" --{name} {}", shell_quote(value)));
-        }
-        line
+        super::forms::cli_line("ecs", "ModifyImageAttribute", &self.params(dry_run))
     }
-}
-
-/// POSIX shell quoting: bare when safe, else single quotes (with `'` written as `'\''`).
-pub fn shell_quote(value: &str) -> String {
-    let safe = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/' | '=' | ','));
-    if safe { value.to_owned() } else { format!("'{}'", value.replace('\'', "'\\''")) }
 }
 
 #[cfg(test)]
@@ -220,7 +207,5 @@ mod tests {
             f.cli_command(true),
             "aliyun ecs ModifyImageAttribute --RegionId cn-hangzhou --ImageId m-1 --Description 'it'\\''s new' --ImageFamily web-v2 --DryRun true"
         );
-        assert_eq!(shell_quote(""), "''");
-        assert_eq!(shell_quote("中文"), "'中文'");
     }
 }

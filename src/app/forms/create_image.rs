@@ -9,7 +9,8 @@
 //! table's count errors land on `Tag` and, with no source at all, on `InstanceId`.
 
 use super::{
-    MAX_TAGS, TagRow, Touch, blank_rows, cli_line, keep_unparsed, list_field, params_of, tags_request, text,
+    MAX_TAGS, TagRow, Touch, blank_rows, cli_line, keep_unparsed, list_field, params_of, push_row,
+    remove_row, tags_request, text,
 };
 use crate::protocol::ops::ecs::{
     Architecture, BootMode, CreateDiskMapping, CreateImage, DetectionStrategy, DiskType, FeatureParams,
@@ -89,34 +90,20 @@ impl CreateImageForm {
 
     /// Add an empty disk row; `false` when the 17 allowed are already there.
     pub fn add_disk(&mut self) -> bool {
-        if self.disks.len() >= MAX_DISKS {
-            return false;
-        }
-        self.disks.push(CreateDiskRow::default());
-        true
+        push_row(&mut self.disks, MAX_DISKS)
     }
 
     pub fn remove_disk(&mut self, index: usize) {
-        if index < self.disks.len() {
-            self.disks.remove(index);
-            self.touch.remove_row("DiskDeviceMapping", index);
-        }
+        remove_row(&mut self.disks, &mut self.touch, "DiskDeviceMapping", index);
     }
 
     /// Add an empty tag row; `false` when the 20 allowed are already there.
     pub fn add_tag(&mut self) -> bool {
-        if self.tags.len() >= MAX_TAGS {
-            return false;
-        }
-        self.tags.push(TagRow::default());
-        true
+        push_row(&mut self.tags, MAX_TAGS)
     }
 
     pub fn remove_tag(&mut self, index: usize) {
-        if index < self.tags.len() {
-            self.tags.remove(index);
-            self.touch.remove_row("Tag", index);
-        }
+        remove_row(&mut self.tags, &mut self.touch, "Tag", index);
     }
 
     /// The request: only the chosen source is sent, blank fields are left to the API defaults.

@@ -12,10 +12,11 @@
 use std::path::PathBuf;
 
 use super::{
-    MAX_TAGS, TagRow, Touch, blank_rows, choices, cli_line, keep_unparsed, list_field, params_of,
-    tags_request, text,
+    MAX_TAGS, TagRow, Touch, blank_rows, choices, cli_line, keep_unparsed, list_field, params_of, push_row,
+    remove_row, tags_request, text,
 };
 use crate::jobs::sniff::{Refusal, Sniffed};
+use crate::protocol::catalog::{IMPORT_ROLE_PERMISSION_POLICY, IMPORT_ROLE_TRUST_POLICY};
 use crate::protocol::ops::ecs::{
     Architecture, BootMode, DetectionStrategy, FeatureParams, ImageFormat, ImdsSupport, ImportDiskMapping,
     ImportImage, LicenseType, NvmeSupport, OsType,
@@ -28,9 +29,9 @@ pub const OPERATION: Operation = Operation::EcsImportImage;
 /// One system disk and up to 16 data disks (`DiskDeviceMapping.N`, N 1..17).
 pub const MAX_DISKS: usize = 17;
 /// The role ECS assumes to read OSS when `RoleName` is not given (exact name required).
-pub const DEFAULT_ROLE: &str = "AliyunECSImageImportDefaultRole";
+pub const DEFAULT_ROLE: &str = crate::protocol::catalog::IMPORT_ROLE_NAME;
 /// The system policy to attach to that role.
-pub const ROLE_POLICY: &str = "AliyunECSImageImportRolePolicy";
+pub const ROLE_POLICY: &str = crate::protocol::catalog::IMPORT_ROLE_SYSTEM_POLICY;
 /// OSS object keys are 1–1023 bytes of UTF-8 (oss-upload.md).
 const MAX_OBJECT_KEY_BYTES: usize = 1023;
 const DISKS: &str = "DiskDeviceMapping";
@@ -164,26 +165,18 @@ impl EcsImportForm {
 
     /// Remove a disk row (the system disk row always stays).
     pub fn remove_disk(&mut self, index: usize) {
-        if index < self.disks.len() && self.disks.len() > 1 {
-            self.disks.remove(index);
-            self.touch.remove_row(DISKS, index);
+        if self.disks.len() > 1 {
+            remove_row(&mut self.disks, &mut self.touch, DISKS, index);
         }
     }
 
     /// Add an empty tag row; `false` when the 20 allowed are already there.
     pub fn add_tag(&mut self) -> bool {
-        if self.tags.len() >= MAX_TAGS {
-            return false;
-        }
-        self.tags.push(TagRow::default());
-        true
+        push_row(&mut self.tags, MAX_TAGS)
     }
 
     pub fn remove_tag(&mut self, index: usize) {
-        if index < self.tags.len() {
-            self.tags.remove(index);
-            self.touch.remove_row("Tag", index);
-        }
+        remove_row(&mut self.tags, &mut self.touch, "Tag", index);
     }
 
     /// Make disk `index` the local file at `path`: the upload key follows the file name unless
@@ -422,40 +415,9 @@ pub struct RoleHelp {
     pub zh: &'static str,
 }
 
-const TRUST_POLICY: &str = r#"{
-  "Statement": [
-    {
-      "Action": "sts:AssumeRole",
-      "Effect": "Allow",
-      "Principal": {
-        "Service": [
-          "ecs.aliyuncs.com"
-        ]
-      }
-    }
-  ],
-  "Version": "1"
-}"#;
-
-// The 2016 page lists GetObject + GetBucketLocation; the current docs add GetBucketInfo.
-const CUSTOM_POLICY: &str = r#"{
-  "Version": "1",
-  "Statement": [
-    {
-      "Action": [
-        "oss:GetObject",
-        "oss:GetBucketLocation",
-        "oss:GetBucketInfo"
-      ],
-      "Resource": "*",
-      "Effect": "Allow"
-    }
-  ]
-}"#;
-
 /// The RAM role ImportImage needs (seed 003, errors.md §4), with its policies and CLI lines.
 pub fn role_setup_help() -> RoleHelp {
-    let compact_trust = TRUST_POLICY.split_whitespace().collect::<String>();
+    let compact_trust = IMPORT_ROLE_TRUST_POLICY.split_whitespace().collect::<String>();
     let create =
         Params::from_pairs([("RoleName", DEFAULT_ROLE), ("AssumeRolePolicyDocument", &compact_trust)]);
     let attach = Params::from_pairs([
@@ -465,9 +427,9 @@ pub fn role_setup_help() -> RoleHelp {
     ]);
     RoleHelp {
         role_name: DEFAULT_ROLE,
-        trust_policy: TRUST_POLICY,
+        trust_policy: IMPORT_ROLE_TRUST_POLICY,
         policy_name: ROLE_POLICY,
-        custom_policy: CUSTOM_POLICY,
+        custom_policy: IMPORT_ROLE_PERMISSION_POLICY,
         cli_commands: vec![
             cli_line("ram", "CreateRole", &create),
             cli_line("ram", "AttachPolicyToRole", &attach),

@@ -7,7 +7,7 @@
 //! `OSVersion`, `OSSRegion`, `TargetOSSRegionId`, `OSSBucket`, `OSSObject` (single file) and
 //! `DiskDeviceMapping.N.{OSSBucket,OSSObject}` (multi-disk, N from 1).
 
-use super::{Touch, cli_line, list_field, params_of, text};
+use super::{Touch, cli_line, list_field, params_of, remove_row, text};
 use crate::protocol::ops::ecs::{Architecture, OsType};
 use crate::protocol::ops::ens::{EnsComputeType, EnsDiskMapping, EnsImageFormat, ImportImage};
 use crate::protocol::params::{JsonString, Params};
@@ -97,9 +97,8 @@ impl EnsImportForm {
 
     /// Remove a disk row (the last one stays: the multi-disk form needs a disk).
     pub fn remove_disk(&mut self, index: usize) {
-        if index < self.disks.len() && self.disks.len() > 1 {
-            self.disks.remove(index);
-            self.touch.remove_row("DiskDeviceMapping", index);
+        if self.disks.len() > 1 {
+            remove_row(&mut self.disks, &mut self.touch, "DiskDeviceMapping", index);
         }
     }
 

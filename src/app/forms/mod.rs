@@ -15,7 +15,6 @@ pub mod ens_import;
 
 use std::collections::BTreeSet;
 
-use super::modify_form::shell_quote;
 use crate::protocol::ops::ecs::Tag;
 use crate::protocol::params::Params;
 use crate::protocol::validate::{self, Check, FieldError, Operation};
@@ -72,6 +71,24 @@ impl Touch {
     }
 }
 
+/// Append an empty row unless `max` rows are there already.
+pub fn push_row<T: Default>(rows: &mut Vec<T>, max: usize) -> bool {
+    if rows.len() >= max {
+        return false;
+    }
+    rows.push(T::default());
+    true
+}
+
+/// Remove row `index` (0-based) of the wire list `list`; the touched state of later rows moves
+/// up with them.
+pub fn remove_row<T>(rows: &mut Vec<T>, touch: &mut Touch, list: &str, index: usize) {
+    if index < rows.len() {
+        rows.remove(index);
+        touch.remove_row(list, index);
+    }
+}
+
 /// `("Tag.3.Key", "Tag")` → `(3, ".Key")`.
 fn split_list_name<'a>(name: &'a str, list: &str) -> Option<(usize, &'a str)> {
     let rest = name.strip_prefix(list)?.strip_prefix('.')?;
@@ -84,6 +101,15 @@ fn split_list_name<'a>(name: &'a str, list: &str) -> Option<(usize, &'a str)> {
 /// `Tag.1.Key`.
 pub fn list_field(list: &str, index: usize, sub: &str) -> String {
     format!("{list}.{}.{sub}", index + 1)
+}
+
+/// POSIX shell quoting: bare when safe, else single quotes (with `'` written as `'\''`).
+pub fn shell_quote(value: &str) -> String {
+    let safe = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/' | '=' | ','));
+    if safe { value.to_owned() } else { format!("'{}'", value.replace('\'', "'\\''")) }
 }
 
 /// The equivalent aliyun CLI command: `aliyun <product> <Action> --Name value …`, each value
@@ -178,6 +204,14 @@ fn blank_rows(params: &Params, list: &str, rows: usize, sub: &str, errors: &mut 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_quoting_leaves_safe_words_bare_and_quotes_the_rest() {
+        assert_eq!(shell_quote("cn-hangzhou"), "cn-hangzhou");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("中文"), "'中文'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+    }
 
     #[test]
     fn errors_show_only_after_touch_or_submit() {
