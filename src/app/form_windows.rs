@@ -336,18 +336,10 @@ impl ImageDeskApp {
         self.forms.results.insert(form, result);
     }
 
-    fn submit(
-        &mut self,
-        form: FormKind,
-        product: crate::protocol::Product,
-        action: &'static str,
-        region: Option<String>,
-        params: crate::protocol::params::Params,
-        dry_run: bool,
-    ) {
+    fn submit(&mut self, submission: Submission, dry_run: bool) {
+        let form = submission.form();
         self.forms.results.remove(&form);
         self.forms.last_dry_run.insert(form, dry_run);
-        let submission = Submission { form, product, action, region, params };
         if self.send(Command::Submit(Box::new(submission))) {
             self.forms.busy.insert(form);
         }
@@ -618,14 +610,7 @@ impl ImageDeskApp {
         match pressed {
             Some(true) => {
                 form.touch.submit();
-                self.submit(
-                    FormKind::EcsImport,
-                    crate::protocol::Product::Ecs,
-                    "ImportImage",
-                    Some(form.region.clone()),
-                    form.params(true),
-                    true,
-                );
+                self.submit(Submission::EcsImport(form.request(true)), true);
             }
             Some(false) => {
                 form.touch.submit();
@@ -948,14 +933,7 @@ impl ImageDeskApp {
         if pressed.is_some() {
             form.touch.submit();
             if errors.is_empty() {
-                self.submit(
-                    FormKind::EnsImport,
-                    crate::protocol::Product::Ens,
-                    "ImportImage",
-                    None,
-                    form.params(),
-                    false,
-                );
+                self.submit(Submission::EnsImport(form.request()), false);
             }
         }
         if open {
@@ -1189,14 +1167,7 @@ impl ImageDeskApp {
         if let Some(dry_run) = pressed {
             form.touch.submit();
             if errors.is_empty() {
-                self.submit(
-                    FormKind::CreateImage,
-                    crate::protocol::Product::Ecs,
-                    "CreateImage",
-                    Some(form.region.clone()),
-                    form.params(dry_run),
-                    dry_run,
-                );
+                self.submit(Submission::CreateImage(form.request(dry_run)), dry_run);
             }
         }
         if open {
@@ -1389,14 +1360,7 @@ impl ImageDeskApp {
         if pressed.is_some() {
             form.touch.submit();
             if errors.is_empty() {
-                self.submit(
-                    FormKind::AddImage,
-                    crate::protocol::Product::EhpcInstant,
-                    "AddImage",
-                    Some(form.region.clone()),
-                    form.params(),
-                    false,
-                );
+                self.submit(Submission::AddImage(form.request()), false);
             }
         }
         if open {

@@ -93,14 +93,26 @@ pub enum Command {
     BrowseOss { region: String, bucket: Option<String>, prefix: String },
 }
 
-/// A form's request: which call, its parameters, and which form asked (for the answer).
+/// A form's request, typed, so the client's own mechanisms apply: the `ClientToken` of creating
+/// calls, and secrets (a registry password) that print `***` in `Debug`.
 #[derive(Clone, Debug)]
-pub struct Submission {
-    pub form: FormKind,
-    pub product: crate::protocol::Product,
-    pub action: &'static str,
-    pub region: Option<String>,
-    pub params: crate::protocol::params::Params,
+pub enum Submission {
+    AddImage(ehpc::AddImage),
+    CreateImage(ecs::CreateImage),
+    EcsImport(ecs::ImportImage),
+    EnsImport(ens::ImportImage),
+}
+
+impl Submission {
+    /// The form that asked (its window shows the answer).
+    pub fn form(&self) -> FormKind {
+        match self {
+            Self::AddImage(_) => FormKind::AddImage,
+            Self::CreateImage(_) => FormKind::CreateImage,
+            Self::EcsImport(_) => FormKind::EcsImport,
+            Self::EnsImport(_) => FormKind::EnsImport,
+        }
+    }
 }
 
 /// The forms that submit through [`Command::Submit`].
@@ -589,7 +601,7 @@ fn failure_events(command: &Command, failure: &Failure) -> Vec<Event> {
             vec![Event::OssListed { bucket: bucket.clone(), result: Err(failure.clone()) }]
         }
         Command::Submit(submission) => {
-            vec![Event::Submitted { form: submission.form, result: Err(failure.clone()) }]
+            vec![Event::Submitted { form: submission.form(), result: Err(failure.clone()) }]
         }
     }
 }
@@ -777,7 +789,7 @@ impl WorkerState {
                 Event::OssListed { bucket, result }
             }),
             Command::Submit(submission) => self.reply(async move {
-                let form = submission.form;
+                let form = submission.form();
                 Event::Submitted { form, result: submit(&client, *submission).await }
             }),
         }
@@ -1192,7 +1204,7 @@ async fn call_with_dry_run<O: crate::protocol::ops::RpcOperation>(
     let dry_run = operation.to_params().is_ok_and(|p| p.get("DryRun") == Some("true"));
     match client.call(operation).await {
         Ok(_) => Ok(false),
-        Err(e) if dry_run && e.api().is_some_and(|a| a.code == "DryRunOperation") => Ok(true),
+        Err(e) if dry_run && e.is_dry_run_pass() => Ok(true),
         Err(e) => Err(Failure::from_client(&e)),
     }
 }
@@ -1257,33 +1269,44 @@ fn unescape_xml(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Send a form's request; a dry run that passes is `DryRunOperation` on the wire.
+/// Send a form's request through the typed call (ClientToken and decoding included).
 async fn submit(client: &Client, submission: Submission) -> Result<Submitted, Failure> {
-    let dry_run = submission.params.get("DryRun") == Some("true");
-    let mut params = submission.params;
-    // Creating calls carry an idempotency token, so a retried request never creates twice.
-    if matches!(submission.action, "CreateImage" | "ImportImage")
-        && !params.contains("ClientToken")
-        && !dry_run
-    {
-        params.insert("ClientToken", Client::new_client_token());
-    }
-    let answer =
-        client.call_raw(submission.product, submission.action, submission.region.as_deref(), &params).await;
-    match answer {
-        Ok(raw) => {
-            let body: serde_json::Value = serde_json::from_slice(&raw.body).unwrap_or_default();
-            let field = |name: &str| body.get(name).and_then(|v| v.as_str()).map(str::to_owned);
-            Ok(Submitted {
-                dry_run: false,
-                image_id: field("ImageId"),
-                request_id: field("RequestId").or_else(|| field("RequestID")),
-            })
-        }
-        Err(e) if dry_run && e.api().is_some_and(|a| a.code == "DryRunOperation") => {
+    let created = |request_id: String, image_id: String| Submitted {
+        dry_run: false,
+        image_id: Some(image_id).filter(|id| !id.is_empty()),
+        request_id: Some(request_id).filter(|id| !id.is_empty()),
+    };
+    let dry_run = |dry_run: &Option<bool>| *dry_run == Some(true);
+    let outcome = |asked_dry_run: bool, error: ClientError| {
+        if asked_dry_run && error.is_dry_run_pass() {
             Ok(Submitted { dry_run: true, image_id: None, request_id: None })
+        } else {
+            Err(Failure::from_client(&error))
         }
-        Err(e) => Err(Failure::from_client(&e)),
+    };
+    match submission {
+        Submission::AddImage(request) => match client.call(request).await {
+            Ok(answer) => Ok(created(answer.request_id, answer.image_id)),
+            Err(e) => outcome(false, e),
+        },
+        Submission::CreateImage(request) => {
+            let asked = dry_run(&request.dry_run);
+            match client.call(request).await {
+                Ok(answer) => Ok(created(answer.request_id, answer.image_id)),
+                Err(e) => outcome(asked, e),
+            }
+        }
+        Submission::EcsImport(request) => {
+            let asked = dry_run(&request.dry_run);
+            match client.call(request).await {
+                Ok(answer) => Ok(created(answer.request_id, answer.image_id)),
+                Err(e) => outcome(asked, e),
+            }
+        }
+        Submission::EnsImport(request) => match client.call(request).await {
+            Ok(answer) => Ok(created(answer.request_id, answer.image_id)),
+            Err(e) => outcome(false, e),
+        },
     }
 }
 

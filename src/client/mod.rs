@@ -62,6 +62,11 @@ impl ClientError {
             _ => None,
         }
     }
+
+    /// A `DryRun` request that passed: the API says so with the error code `DryRunOperation`.
+    pub fn is_dry_run_pass(&self) -> bool {
+        self.api().is_some_and(|a| a.code == "DryRunOperation")
+    }
 }
 
 /// Most pages ImageDesk reads for one listing (guards against a nonsense `TotalCount`).
@@ -168,12 +173,7 @@ impl Client {
         }
         let params = operation.to_params()?;
         let raw = self.call_raw(O::PRODUCT, O::ACTION, operation.region_id(), &params).await?;
-        serde_json::from_slice(&raw.body).map_err(|e| ClientError::Decode {
-            action: O::ACTION.to_owned(),
-            status: raw.status,
-            reason: e.to_string(),
-            snippet: snippet(&raw.body),
-        })
+        decode_json(O::ACTION, &raw)
     }
 
     /// Read every page of a list: page 1 first (for the total), then the rest concurrently
@@ -520,6 +520,19 @@ pub(crate) fn describe_reqwest(error: &reqwest::Error) -> String {
         source = inner.source();
     }
     message
+}
+
+/// A call's JSON answer as `T` (what [`Client::call`] does after [`Client::call_raw`]).
+pub fn decode_json<T: serde::de::DeserializeOwned>(
+    action: &str,
+    raw: &RawResponse,
+) -> Result<T, ClientError> {
+    serde_json::from_slice(&raw.body).map_err(|e| ClientError::Decode {
+        action: action.to_owned(),
+        status: raw.status,
+        reason: e.to_string(),
+        snippet: snippet(&raw.body),
+    })
 }
 
 fn snippet(body: &[u8]) -> String {

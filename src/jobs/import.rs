@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::upload::{self, Control, UploadEvent, UploadSpec};
 use crate::client::oss::OssRequest;
-use crate::client::{Client, ClientError};
+use crate::client::{Client, ClientError, decode_json};
 use crate::protocol::Product;
 use crate::protocol::crc64::Crc64;
 use crate::protocol::ops::ecs::{
@@ -733,14 +733,8 @@ impl JobRunner {
             let mut params = Params::from_pairs(job.params.iter().cloned());
             params.insert("ClientToken", job.client_token.clone().unwrap_or_default());
             let answer = self.client.call_raw(Product::Ecs, "ImportImage", Some(&job.region), &params).await;
-            let answer = match answer.and_then(|raw| {
-                serde_json::from_slice::<ImportImageResponse>(&raw.body).map_err(|e| ClientError::Decode {
-                    action: "ImportImage".into(),
-                    status: raw.status,
-                    reason: e.to_string(),
-                    snippet: String::from_utf8_lossy(&raw.body[..raw.body.len().min(200)]).into_owned(),
-                })
-            }) {
+            let answer = match answer.and_then(|raw| decode_json::<ImportImageResponse>("ImportImage", &raw))
+            {
                 Ok(answer) => answer,
                 Err(e) => return client_failure(&e),
             };
