@@ -346,3 +346,30 @@ fn the_app_resumes_an_unfinished_job_it_finds_at_start() {
     drop(h);
     runtime.block_on(sandbox.shutdown());
 }
+
+#[test]
+fn the_oss_browser_lists_buckets_and_objects_and_picks_one() {
+    let mut s = setup("form-oss", true);
+    let h = &mut s.harness;
+    open(h, "Import image (ECS)…");
+    h.get_by_label("Object in OSS").click();
+    settle(h);
+    click(h, "Browse OSS…");
+    run_until(h, "the buckets", |app| !app.forms.oss.busy && !app.forms.oss.buckets.is_empty());
+    assert!(
+        h.state().forms.oss.buckets.contains(&"imagedesk-demo-hz".to_owned()),
+        "{:?}",
+        h.state().forms.oss.buckets
+    );
+    h.get_by_label("imagedesk-demo-hz").click();
+    settle(h);
+    run_until(h, "the objects", |app| !app.forms.oss.busy && !app.forms.oss.objects.is_empty());
+    let (key, size) =
+        h.state().forms.oss.objects.iter().find(|(k, _)| k == "images/centos-7.9.qcow2").cloned().unwrap();
+    assert!(size > 0, "sizes are read from the listing");
+    h.get_by_label(&key).click();
+    settle(h);
+    let form = h.state().forms.ecs_import.clone().unwrap();
+    assert_eq!(form.disks[0].oss_location(), ("imagedesk-demo-hz", "images/centos-7.9.qcow2"));
+    assert!(!h.state().forms.oss.open, "the browser closes on a pick");
+}

@@ -1184,19 +1184,6 @@ impl ImageDeskApp {
         let (result, server, busy) = self.form_status(FormKind::AddImage);
         let kit = Kit { lang, errors: &errors, server: server.as_ref() };
         let regions = self.regions.clone();
-        // ECS images of the form's region the operator owns and can use, to pick from.
-        let pickable: Vec<(String, String)> = self
-            .inventory
-            .rows()
-            .iter()
-            .filter(|r| {
-                r.product == Product::Ecs
-                    && r.owner == Owner::Own
-                    && r.region == form.region
-                    && r.status == Status::Available
-            })
-            .map(|r| (r.id.clone(), r.name.clone()))
-            .collect();
         let mut open = true;
         let mut pressed = None;
         egui::Window::new(lang.pick("Add image (E-HPC Instant)", "添加镜像（E-HPC Instant）"))
@@ -1243,9 +1230,18 @@ impl ImageDeskApp {
                             egui::ComboBox::from_id_salt("add_pick")
                                 .selected_text(lang.pick("Choose an image…", "选择镜像…"))
                                 .show_ui(ui, |ui| {
-                                    for (id, name) in &pickable {
-                                        if ui.selectable_label(false, format!("{name} ({id})")).clicked() {
-                                            chosen = Some(id.clone());
+                                    // Read from the inventory only while the list is open: it may
+                                    // hold 100 000 rows and this runs every frame.
+                                    let pickable = self.inventory.rows().iter().filter(|r| {
+                                        r.product == Product::Ecs
+                                            && r.owner == Owner::Own
+                                            && r.region == form.region
+                                            && r.status == Status::Available
+                                    });
+                                    for row in pickable {
+                                        let label = format!("{} ({})", row.name, row.id);
+                                        if ui.selectable_label(false, label).clicked() {
+                                            chosen = Some(row.id.clone());
                                         }
                                     }
                                 })

@@ -1227,46 +1227,52 @@ async fn browse_oss(
         ..Default::default()
     };
     let answer = client.oss(Some(region), &request).await.map_err(|e| Failure::from_client(&e))?;
-    let body = String::from_utf8_lossy(&answer.body);
+    let body = std::str::from_utf8(&answer.body).map_err(|e| Failure::plain(format!("OSS listing: {e}")))?;
+    let unreadable = |e: quick_xml::DeError| Failure::plain(format!("cannot read OSS's listing: {e}"));
     Ok(match bucket {
-        None => xml_values(&body, "Bucket", "Name").into_iter().map(|name| (name, 0)).collect(),
+        None => {
+            let listing: BucketListing = quick_xml::de::from_str(body).map_err(unreadable)?;
+            listing.buckets.bucket.into_iter().map(|b| (b.name, 0)).collect()
+        }
         Some(_) => {
-            let keys = xml_values(&body, "Contents", "Key");
-            let sizes = xml_values(&body, "Contents", "Size");
-            keys.into_iter()
-                .zip(sizes.into_iter().chain(std::iter::repeat(String::new())))
-                .map(|(k, s)| (k, s.parse().unwrap_or(0)))
-                .collect()
+            let listing: ObjectListing = quick_xml::de::from_str(body).map_err(unreadable)?;
+            listing.contents.into_iter().map(|o| (o.key, o.size)).collect()
         }
     })
 }
 
-/// The text of every `<field>` inside each `<element>` (OSS listings are flat and small).
-fn xml_values(xml: &str, element: &str, field: &str) -> Vec<String> {
-    let (open, close) = (format!("<{element}>"), format!("</{element}>"));
-    let (field_open, field_close) = (format!("<{field}>"), format!("</{field}>"));
-    let mut values = Vec::new();
-    let mut rest = xml;
-    while let Some(start) = rest.find(&open) {
-        let after = &rest[start + open.len()..];
-        let Some(end) = after.find(&close) else { break };
-        let inner = &after[..end];
-        if let Some(a) = inner.find(&field_open)
-            && let Some(b) = inner[a..].find(&field_close)
-        {
-            values.push(unescape_xml(&inner[a + field_open.len()..a + b]));
-        }
-        rest = &after[end + close.len()..];
-    }
-    values
+/// `ListAllMyBucketsResult` (only what the browser shows).
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct BucketListing {
+    buckets: Buckets,
 }
 
-fn unescape_xml(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct Buckets {
+    bucket: Vec<NamedBucket>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct NamedBucket {
+    name: String,
+}
+
+/// `ListBucketResult`.
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct ObjectListing {
+    contents: Vec<ListedObject>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListedObject {
+    key: String,
+    #[serde(default)]
+    size: u64,
 }
 
 /// Send a form's request through the typed call (ClientToken and decoding included).
