@@ -1249,11 +1249,7 @@ impl ImageDeskApp {
                             .labelled_by(label.id)
                             .changed()
                         {
-                            form.touched.insert(match wire {
-                                "ImageName" => "ImageName",
-                                "Description" => "Description",
-                                _ => "ImageFamily",
-                            });
+                            form.touch.touch(wire);
                         }
                         ui.end_row();
                         show_error(ui, form, wire);
@@ -1282,13 +1278,13 @@ impl ImageDeskApp {
                         .response
                         .labelled_by(label.id);
                     if form.values.imds != before {
-                        form.touched.insert("Features.ImdsSupport");
+                        form.touch.touch("Features.ImdsSupport");
                     }
                     ui.end_row();
                     show_error(ui, form, "Features.ImdsSupport");
                     ui.label("");
                     if ui.checkbox(&mut form.values.deprecated, s.m_deprecated).changed() {
-                        form.touched.insert("Status");
+                        form.touch.touch("Status");
                     }
                     ui.end_row();
                     if form.values.deprecated {
@@ -1322,7 +1318,7 @@ impl ImageDeskApp {
                 });
                 if !form.changed() {
                     ui.label(RichText::new(s.no_changes).weak());
-                } else if blocked && form.submitted {
+                } else if blocked && form.touch.submitted {
                     ui.colored_label(
                         ui.visuals().error_fg_color,
                         fill(s.fix_fields, &[&errors.len().to_string()]),
@@ -1340,7 +1336,7 @@ impl ImageDeskApp {
                 }
             });
         if let Some(dry_run) = action {
-            form.submitted = true;
+            form.touch.submit();
             if errors.is_empty() {
                 let request = form.request(dry_run);
                 self.modify_result = None;

@@ -2,8 +2,7 @@
 //! changed, validated by the shared rule table as you type, with dry run and the equivalent
 //! aliyun CLI command.
 
-use std::collections::BTreeSet;
-
+use super::forms::Touch;
 use super::model::{Detail, ImageRow, Status};
 use crate::protocol::ops::ecs::{BootMode, FeatureParams, ImageStatus, ImdsSupport, ModifyImageAttribute};
 use crate::protocol::params::{Params, to_params};
@@ -28,9 +27,8 @@ pub struct ModifyForm {
     pub image_id: String,
     original: ModifyValues,
     pub values: ModifyValues,
-    /// Wire names the user edited (their errors show from then on).
-    pub touched: BTreeSet<&'static str>,
-    pub submitted: bool,
+    /// Which fields the user edited and whether Apply / Dry run was pressed.
+    pub touch: Touch,
     /// Deprecating the last Available image of its family needs the image's name typed here.
     pub confirmation: String,
     /// Whether this is the family's last Available image (known from the inventory).
@@ -54,8 +52,7 @@ impl ModifyForm {
             image_id: row.id.clone(),
             values: original.clone(),
             original,
-            touched: BTreeSet::new(),
-            submitted: false,
+            touch: Touch::default(),
             confirmation: String::new(),
             last_of_family,
         })
@@ -131,8 +128,7 @@ impl ModifyForm {
 
     /// The error to show under `field`, if it may show.
     pub fn error_for<'a>(&self, errors: &'a [FieldError], field: &str) -> Option<&'a FieldError> {
-        let shows = self.submitted || self.touched.contains(field);
-        errors.iter().find(|e| e.field == field).filter(|_| shows)
+        self.touch.error_for(errors, field)
     }
 
     /// The equivalent aliyun CLI command (no secrets are ever part of it).
@@ -180,7 +176,7 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "ImageName");
         assert!(f.error_for(&errors, "ImageName").is_none(), "not touched yet");
-        f.touched.insert("ImageName");
+        f.touch.touch("ImageName");
         assert!(f.error_for(&errors, "ImageName").is_some());
         f.values.name = "web-base".into();
         f.values.imds = "v1".into();
