@@ -145,6 +145,14 @@ impl ImageDeskApp {
                             let fraction =
                                 if p.total == 0 { 0.0 } else { p.bytes_done as f32 / p.total as f32 };
                             ui.horizontal(|ui| {
+                                if job.disks.len() > 1 {
+                                    ui.label(format!(
+                                        "{} {}/{}",
+                                        lang.pick("Disk", "磁盘"),
+                                        p.disk + 1,
+                                        job.disks.len()
+                                    ));
+                                }
                                 ui.add(egui::ProgressBar::new(fraction).desired_width(200.0).text(format!(
                                     "{} / {}",
                                     human_bytes(p.bytes_done),

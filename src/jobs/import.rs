@@ -217,11 +217,6 @@ impl ImportJob {
     pub fn bytes_sent(&self) -> u64 {
         self.disks.iter().map(|d| d.bytes_sent).sum()
     }
-
-    /// Total bytes of the local files (known ones).
-    pub fn bytes_total(&self) -> u64 {
-        self.disks.iter().filter(|d| d.file.is_some()).filter_map(|d| d.size).sum()
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,10 +257,6 @@ impl JobStore {
     /// `$XDG_DATA_HOME/imagedesk/jobs`.
     pub fn default_dir(get: impl Fn(&str) -> Option<String>) -> PathBuf {
         crate::paths::data_dir(get).join("jobs")
-    }
-
-    pub fn dir(&self) -> Option<&Path> {
-        self.dir.as_deref()
     }
 
     fn job_path(dir: &Path, id: &str) -> PathBuf {
