@@ -126,6 +126,19 @@ impl Kit<'_> {
         self.error(ui, touch, wire);
     }
 
+    /// The region picker: the regions the main window shows.
+    fn region(
+        &self,
+        ui: &mut egui::Ui,
+        touch: &mut Touch,
+        wire: &str,
+        region: &mut String,
+        regions: &[String],
+    ) {
+        let options: Vec<&str> = regions.iter().map(String::as_str).collect();
+        self.combo(ui, touch, self.lang.pick("Region", "地域"), wire, region, &options);
+    }
+
     fn tags(&self, ui: &mut egui::Ui, touch: &mut Touch, tags: &mut Vec<TagRow>) {
         let mut remove = None;
         for (i, tag) in tags.iter_mut().enumerate() {
@@ -381,16 +394,7 @@ impl ImageDeskApp {
             .show(ctx, |ui| {
                 egui::ScrollArea::vertical().max_height(560.0).show(ui, |ui| {
                     egui::Grid::new("ecs_import_grid").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-                        let mut region = form.region.clone();
-                        kit.combo(
-                            ui,
-                            &mut form.touch,
-                            lang.pick("Region", "地域"),
-                            "RegionId",
-                            &mut region,
-                            &regions.iter().map(String::as_str).collect::<Vec<_>>(),
-                        );
-                        form.region = region;
+                        kit.region(ui, &mut form.touch, "RegionId", &mut form.region, &regions);
                         let mut remove = None;
                         for index in 0..form.disks.len() {
                             ui.strong(if index == 0 {
@@ -960,16 +964,7 @@ impl ImageDeskApp {
                 egui::ScrollArea::vertical().max_height(560.0).show(ui, |ui| {
                     egui::Grid::new("create_grid").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
                         let op = create::OPERATION;
-                        let mut region = form.region.clone();
-                        kit.combo(
-                            ui,
-                            &mut form.touch,
-                            lang.pick("Region", "地域"),
-                            "RegionId",
-                            &mut region,
-                            &regions.iter().map(String::as_str).collect::<Vec<_>>(),
-                        );
-                        form.region = region;
+                        kit.region(ui, &mut form.touch, "RegionId", &mut form.region, &regions);
                         ui.label(lang.pick("From", "来源"));
                         ui.horizontal(|ui| {
                             ui.radio_value(
@@ -1192,16 +1187,7 @@ impl ImageDeskApp {
             .default_width(560.0)
             .show(ctx, |ui| {
                 egui::Grid::new("add_grid").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-                    let mut region = form.region.clone();
-                    kit.combo(
-                        ui,
-                        &mut form.touch,
-                        lang.pick("Region", "地域"),
-                        add::REGION,
-                        &mut region,
-                        &regions.iter().map(String::as_str).collect::<Vec<_>>(),
-                    );
-                    form.region = region;
+                    kit.region(ui, &mut form.touch, add::REGION, &mut form.region, &regions);
                     ui.label(lang.pick("Kind", "类型"));
                     ui.horizontal(|ui| {
                         ui.radio_value(
