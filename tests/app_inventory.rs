@@ -16,7 +16,7 @@ use imagedesk::app::inventory::SortColumn;
 use imagedesk::app::model::{Owner, Product, Status};
 use imagedesk::app::monitor::{JobState, PollPolicy};
 use imagedesk::app::worker::{Backend, WorkerOptions};
-use imagedesk::sandbox::{Faults, RunningSandbox, Sandbox, SandboxConfig};
+use imagedesk::sandbox::{Faults, Malformed, RunningSandbox, Sandbox, SandboxConfig};
 
 /// A sandbox on loopback, in its own runtime, with its own data dir.
 struct TestSandbox {
@@ -326,6 +326,30 @@ fn an_injected_error_shows_its_message_and_retry_recovers() {
     assert!(harness.query_by_label("Retry").is_none());
     assert!(!harness.state().inventory.any_stale());
     assert_eq!(harness.state().inventory.rows().len(), rows);
+}
+
+#[test]
+fn broken_answers_are_shown_as_clear_errors_not_a_crash() {
+    let sandbox = TestSandbox::start("broken", 1.0);
+    let mut harness = sandbox.app(Lang::En);
+    let rows = harness.state().inventory.rows().len();
+    for (kind, expected) in [
+        (Malformed::TruncatedJson, "could not be read: EOF while parsing"),
+        (Malformed::WrongTypes, "could not be read: field Images"),
+        (Malformed::ErrorIn200, "InternalError"),
+        (Malformed::HugeBody, "larger than 16 MiB"),
+    ] {
+        sandbox.sandbox().set_faults(Faults { malformed: Some(kind), ..Faults::default() });
+        harness.get_by_role_and_label(Role::Button, "Refresh").click();
+        settle(&mut harness);
+        run_until(&mut harness, "the listing to fail", |app| {
+            !app.inventory.any_loading() && app.inventory.errors().count() > 0
+        });
+        let message = harness.state().inventory.errors().next().map(|(_, f)| f.message.clone()).unwrap();
+        assert!(message.contains(expected), "{kind:?}: {message}");
+        assert!(harness.query_all_by_label(&message).count() >= 1, "{kind:?}: shown");
+        assert_eq!(harness.state().inventory.rows().len(), rows, "{kind:?}: the last good rows stay");
+    }
 }
 
 #[test]

@@ -209,6 +209,55 @@ async fn connection_failures_are_retried_then_reported() {
 }
 
 #[tokio::test]
+async fn a_delete_whose_answer_was_lost_is_done_when_the_repeat_finds_nothing() {
+    let delete =
+        || ecs::DeleteImage { region_id: "cn-hangzhou".into(), image_id: "m-1".into(), ..Default::default() };
+    let server = Responder::start(
+        vec![cred()],
+        vec![Reply::cut(), Reply::error(404, "InvalidImageId.NotFound")],
+        0,
+        always(r#"{"RequestId":"R"}"#),
+    )
+    .await;
+    let answer = client(profile(&server.url())).call(delete()).await.unwrap();
+    assert_eq!(answer.request_id, "R-InvalidImageId.NotFound");
+    assert_eq!(server.seen().len(), 2);
+
+    // Without a lost answer first, "not found" is the user's error.
+    let server =
+        Responder::start(vec![cred()], vec![Reply::error(404, "InvalidImageId.NotFound")], 0, always("{}"))
+            .await;
+    let error = client(profile(&server.url())).call(delete()).await.unwrap_err();
+    assert_eq!(error.api().map(|e| e.code.as_str()), Some("InvalidImageId.NotFound"));
+    // A call without such a rule (ModifyImageAttribute) reports it even after a lost answer.
+    let server = Responder::start(
+        vec![cred()],
+        vec![Reply::cut(), Reply::error(404, "InvalidImageId.NotFound")],
+        0,
+        always("{}"),
+    )
+    .await;
+    let modify = ecs::ModifyImageAttribute {
+        region_id: "cn-hangzhou".into(),
+        image_id: "m-1".into(),
+        description: Some("d".into()),
+        ..Default::default()
+    };
+    let error = client(profile(&server.url())).call(modify).await.unwrap_err();
+    assert_eq!(error.api().map(|e| e.code.as_str()), Some("InvalidImageId.NotFound"));
+}
+
+#[tokio::test]
+async fn an_answer_larger_than_16_mib_is_refused_without_retrying() {
+    let huge = format!("{{\"RequestId\":\"R\",\"Pad\":\"{}\"}}", "x".repeat(17 << 20));
+    let server = Responder::start(vec![cred()], Vec::new(), 0, move |_| Reply::json(200, huge.clone())).await;
+    let error = client(profile(&server.url())).call(import()).await.unwrap_err();
+    assert!(matches!(error, ClientError::Decode { .. }), "{error}");
+    assert!(error.to_string().contains("larger than 16 MiB"), "{error}");
+    assert_eq!(server.seen().len(), 1, "a huge answer is not asked for again");
+}
+
+#[tokio::test]
 async fn plain_http_to_a_remote_host_is_refused_before_any_request() {
     let err = client(profile("http://ecs.cn-hangzhou.aliyuncs.com")).call(import()).await.unwrap_err();
     assert!(matches!(err, ClientError::Endpoint(EndpointError::InsecureHttp { .. })), "{err}");

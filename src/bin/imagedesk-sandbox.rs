@@ -21,9 +21,11 @@ usage: imagedesk-sandbox [options]
   --no-seed                 do not create the demo data set in an empty data dir
   --throttle-rate R         fraction of requests answered Throttling (0..1)
   --unavailable-rate R      fraction answered ServiceUnavailable (0..1)
-  --drop-rate R             fraction whose connection is cut (0..1)
+  --drop-rate R             fraction whose connection is cut before handling (0..1)
+  --lose-answer-rate R      fraction handled, then the answer is cut (0..1)
   --latency-ms MS           added latency per request
   --max-skew-secs S         accepted clock skew (default 900)
+  --clock-offset-secs S     the server's clock runs S seconds ahead (negative: behind)
 ";
 
 fn parse_args(args: &[String]) -> Result<SandboxConfig, String> {
@@ -91,6 +93,18 @@ fn parse_args(args: &[String]) -> Result<SandboxConfig, String> {
             "--throttle-rate" => config.faults.throttle_rate = rate(value(flag)?, flag)?,
             "--unavailable-rate" => config.faults.unavailable_rate = rate(value(flag)?, flag)?,
             "--drop-rate" => config.faults.drop_rate = rate(value(flag)?, flag)?,
+            "--lose-answer-rate" => config.faults.lose_answer_rate = rate(value(flag)?, flag)?,
+            "--clock-offset-secs" => {
+                let text = value(flag)?;
+                config.clock_offset_secs = match text.parse::<i64>() {
+                    Ok(secs) if secs.abs() <= 31_536_000 => secs,
+                    _ => {
+                        return Err(format!(
+                            "--clock-offset-secs must be within a year (±31536000), got {text:?}"
+                        ));
+                    }
+                };
+            }
             "--latency-ms" => {
                 config.faults.latency_ms =
                     value(flag)?.parse().map_err(|_| "--latency-ms must be an integer".to_owned())?

@@ -11,7 +11,7 @@ pub mod endpoint;
 pub mod oss;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -172,7 +172,15 @@ impl Client {
             *token = Some(Self::new_client_token());
         }
         let params = operation.to_params()?;
-        let raw = self.call_raw(O::PRODUCT, O::ACTION, operation.region_id(), &params).await?;
+        let raw = self
+            .call_raw_with(
+                O::PRODUCT,
+                O::ACTION,
+                operation.region_id(),
+                &params,
+                operation.done_if_repeat_answers(),
+            )
+            .await?;
         decode_json(O::ACTION, &raw)
     }
 
@@ -219,11 +227,38 @@ impl Client {
         region_id: Option<&str>,
         params: &Params,
     ) -> Result<RawResponse, ClientError> {
+        self.call_raw_with(product, action, region_id, params, None).await
+    }
+
+    /// [`Client::call_raw`]; after a lost answer (a transport failure once the request may have
+    /// arrived), a repeat answering `repeat_done` means the first attempt did the work: success.
+    async fn call_raw_with(
+        &self,
+        product: Product,
+        action: &str,
+        region_id: Option<&str>,
+        params: &Params,
+        repeat_done: Option<&str>,
+    ) -> Result<RawResponse, ClientError> {
         let endpoint = self.inner.profile.endpoint_for(product, region_id)?;
         let endpoint = &endpoint;
+        let answer_lost = &AtomicBool::new(false);
         let result = self
             .with_retries(action, &endpoint.host_header(), |credential| async move {
-                self.attempt(product, action, region_id, params, endpoint, &credential).await
+                match self.attempt(product, action, region_id, params, endpoint, &credential).await {
+                    Err(AttemptError::Api { error, .. })
+                        if answer_lost.load(Ordering::Relaxed) && repeat_done == Some(error.code.as_str()) =>
+                    {
+                        tracing::info!(action, code = %error.code, "an earlier attempt whose answer was lost did the work");
+                        let body = serde_json::json!({ "RequestId": error.request_id.clone().unwrap_or_default() });
+                        Ok((200, body.to_string().into_bytes()))
+                    }
+                    Err(AttemptError::Transport(message)) => {
+                        answer_lost.store(true, Ordering::Relaxed);
+                        Err(AttemptError::Transport(message))
+                    }
+                    other => other,
+                }
             })
             .await;
         if let Some(sink) = &self.inner.audit
@@ -319,6 +354,7 @@ impl Client {
                     let retry_after = error.retry_after;
                     (error.advice().retry, ClientError::Api(error), server_date, retry_after)
                 }
+                Err(AttemptError::Fatal(error)) => return Err(error),
             };
             if attempt >= max_attempts {
                 tracing::warn!(action, attempt, "giving up: {error}");
@@ -384,8 +420,7 @@ impl Client {
         let response = request.send().await.map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body =
-            response.bytes().await.map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?.to_vec();
+        let body = read_answer(response, action).await?;
         let retry_after = header(&headers, "x-acs-retry-after")
             .or_else(|| header(&headers, "retry-after"))
             .and_then(|v| parse_retry_after(&v));
@@ -503,7 +538,48 @@ impl Client {
 
 pub(crate) enum AttemptError {
     Transport(String),
-    Api { error: Box<ApiError>, server_date: Option<DateTime<Utc>> },
+    Api {
+        error: Box<ApiError>,
+        server_date: Option<DateTime<Utc>>,
+    },
+    /// Not worth repeating (an answer too large to read).
+    Fatal(ClientError),
+}
+
+/// Largest answer ImageDesk reads: a page of 100 images is about 200 KB, an OSS listing of 1 000
+/// keys about 500 KB. Anything far larger is a broken or hostile server, not data.
+pub(crate) const MAX_ANSWER_BYTES: usize = 16 << 20;
+
+/// Read a response body, refusing (without buffering it) one larger than [`MAX_ANSWER_BYTES`].
+pub(crate) async fn read_answer(
+    mut response: reqwest::Response,
+    action: &str,
+) -> Result<Vec<u8>, AttemptError> {
+    let status = response.status().as_u16();
+    let too_large = |body: &[u8]| {
+        AttemptError::Fatal(ClientError::Decode {
+            action: action.to_owned(),
+            status,
+            reason: format!(
+                "the answer is larger than {} MiB, far more than any real answer; ImageDesk stopped reading it",
+                MAX_ANSWER_BYTES >> 20
+            ),
+            snippet: snippet(body),
+        })
+    };
+    if response.content_length().is_some_and(|n| n > MAX_ANSWER_BYTES as u64) {
+        return Err(too_large(&[]));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) =
+        response.chunk().await.map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?
+    {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_large(&body));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 pub(crate) fn header(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -527,11 +603,22 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
     action: &str,
     raw: &RawResponse,
 ) -> Result<T, ClientError> {
-    serde_json::from_slice(&raw.body).map_err(|e| ClientError::Decode {
-        action: action.to_owned(),
-        status: raw.status,
-        reason: e.to_string(),
-        snippet: snippet(&raw.body),
+    let mut deserializer = serde_json::Deserializer::from_slice(&raw.body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // Syntax errors (a truncated answer) have no useful path; type errors do.
+        let reason = if path == "." || inner.is_syntax() || inner.is_eof() {
+            inner.to_string()
+        } else {
+            format!("field {path}: {inner}")
+        };
+        ClientError::Decode {
+            action: action.to_owned(),
+            status: raw.status,
+            reason,
+            snippet: snippet(&raw.body),
+        }
     })
 }
 

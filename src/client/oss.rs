@@ -5,7 +5,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 
-use super::{AttemptError, Client, ClientError, Endpoint, describe_reqwest, header};
+use super::{AttemptError, Client, ClientError, Endpoint, describe_reqwest, header, read_answer};
 use crate::protocol::encode::{pe, pe_path};
 use crate::protocol::error::{decode_oss_error, parse_retry_after};
 use crate::protocol::sign::{OssSignature, http_date, oss_v1, oss_v4};
@@ -77,10 +77,10 @@ impl Client {
         let region = region_id.filter(|r| !r.is_empty()).unwrap_or(&self.inner.profile.region_id).to_owned();
         let action =
             format!("OSS {} /{}/{}", request.method, request.bucket.as_deref().unwrap_or(""), request.key);
-        let (endpoint, region, method) = (&endpoint, region.as_str(), &method);
+        let (endpoint, region, method, action) = (&endpoint, region.as_str(), &method, action.as_str());
         let ((status, headers, body), attempts) = self
-            .with_retries(&action, &endpoint.host_header(), |credential| async move {
-                self.oss_attempt(endpoint, region, method, request, &credential, self.now()).await
+            .with_retries(action, &endpoint.host_header(), |credential| async move {
+                self.oss_attempt(action, endpoint, region, method, request, &credential, self.now()).await
             })
             .await?;
         Ok(OssResponse { status, headers, body, attempts })
@@ -88,6 +88,7 @@ impl Client {
 
     async fn oss_attempt(
         &self,
+        action: &str,
         endpoint: &Endpoint,
         region: &str,
         method: &Method,
@@ -138,7 +139,7 @@ impl Client {
             .map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?;
         let status = response.status().as_u16();
         let response_headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?;
+        let body = Bytes::from(read_answer(response, action).await?);
         if (200..300).contains(&status) {
             let pairs = response_headers
                 .iter()

@@ -20,7 +20,7 @@ use crate::protocol::Product;
 use crate::protocol::params::Params;
 use crate::secret::Credential;
 
-pub use server::{RunningSandbox, Sandbox};
+pub use server::{FaultCounts, PartReceipt, RunningSandbox, Sandbox};
 
 /// The documented demo AccessKey the sandbox accepts when none is configured.
 pub const DEMO_ACCESS_KEY_ID: &str = "LTAI5tImageDeskDemo";
@@ -34,13 +34,31 @@ pub struct Faults {
     pub throttle_rate: f64,
     /// Fraction answered `ServiceUnavailable` (HTTP 503).
     pub unavailable_rate: f64,
-    /// Fraction whose connection is dropped without an answer.
+    /// Fraction whose connection is dropped before the request is handled.
     pub drop_rate: f64,
+    /// Fraction handled (the change is made) whose answer is then lost: the connection is cut
+    /// instead. Repeating such a call must not make a second image (ClientToken) or fail.
+    pub lose_answer_rate: f64,
     /// Added latency per request, milliseconds.
     pub latency_ms: u64,
     /// Complete the next N CompleteMultipartUpload requests but cut the connection instead of
     /// answering: the "lost answer" a client must recover from without re-uploading.
     pub lose_complete_answers: u32,
+    /// Answer every successful RPC call with this kind of broken body (clients must say so clearly).
+    pub malformed: Option<Malformed>,
+}
+
+/// Broken answers a client must survive, for tests of its error reporting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Malformed {
+    /// The JSON stops halfway.
+    TruncatedJson,
+    /// Every number becomes a word and every string a list.
+    WrongTypes,
+    /// HTTP 200 whose body is an error document.
+    ErrorIn200,
+    /// A body far larger than any real answer (64 MiB of JSON whitespace then `{}`).
+    HugeBody,
 }
 
 #[derive(Clone, Debug)]
@@ -61,6 +79,9 @@ pub struct SandboxConfig {
     pub seed_demo: bool,
     /// Allowed clock skew for request timestamps, seconds (15 minutes like the real gateway).
     pub max_skew_secs: i64,
+    /// The server's clock runs this many seconds ahead of the machine's (a client with a wrong
+    /// clock, seen from the other side): request times are checked against it and `Date` says it.
+    pub clock_offset_secs: i64,
 }
 
 impl SandboxConfig {
@@ -76,6 +97,7 @@ impl SandboxConfig {
             faults: Faults::default(),
             seed_demo: true,
             max_skew_secs: 15 * 60,
+            clock_offset_secs: 0,
         }
     }
 }

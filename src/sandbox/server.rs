@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 use super::auth::{AuthFailure, Keyring, NonceCache, OssParts, RpcParts, verify_oss, verify_rpc};
 use super::cloud::{Cloud, CloudSettings};
 use super::oss::{OssHttpRequest, OssStore, error_response};
-use super::{CallStyle, Faults, RpcCall, SandboxConfig, SandboxError};
+use super::{CallStyle, Faults, Malformed, RpcCall, SandboxConfig, SandboxError};
 use crate::protocol::Product;
 use crate::protocol::encode::{form_decode, parse_form};
 use crate::protocol::error::ApiError;
@@ -34,12 +34,49 @@ const MAX_RPC_BODY: usize = 1 << 20;
 struct Shared {
     keyring: Keyring,
     max_skew_secs: i64,
+    clock_offset: chrono::Duration,
+    part_receipts: Mutex<Vec<PartReceipt>>,
     nonces: Mutex<NonceCache>,
     cloud: Mutex<Cloud>,
     oss: Arc<OssStore>,
     faults: Mutex<Faults>,
     counter: AtomicU64,
     requests_served: AtomicU64,
+    injected: [AtomicU64; 4],
+}
+
+/// How many faults the sandbox has injected so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultCounts {
+    pub throttled: u64,
+    pub unavailable: u64,
+    /// Connections cut before the request was handled.
+    pub dropped: u64,
+    /// Requests handled whose answer was then cut.
+    pub answers_lost: u64,
+}
+
+const THROTTLED: usize = 0;
+const UNAVAILABLE: usize = 1;
+const DROPPED: usize = 2;
+const ANSWER_LOST: usize = 3;
+
+impl Shared {
+    /// The server's idea of now (the machine's clock plus the configured offset).
+    fn now(&self) -> chrono::DateTime<Utc> {
+        Utc::now() + self.clock_offset
+    }
+}
+
+/// One UploadPart the sandbox stored: which part of which object, how many bytes. Tests count
+/// these to measure what a resumed upload sent again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartReceipt {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    pub part_number: u32,
+    pub bytes: u64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -67,12 +104,15 @@ impl Sandbox {
         let shared = Arc::new(Shared {
             keyring: Keyring::new(config.access_keys.clone(), config.sts_tokens.clone()),
             max_skew_secs: config.max_skew_secs,
+            clock_offset: chrono::Duration::seconds(config.clock_offset_secs),
+            part_receipts: Mutex::new(Vec::new()),
             nonces: Mutex::new(NonceCache::default()),
             cloud: Mutex::new(cloud),
             oss: Arc::new(oss),
             faults: Mutex::new(config.faults.clone()),
             counter: AtomicU64::new(0),
             requests_served: AtomicU64::new(0),
+            injected: Default::default(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
             .await
@@ -192,6 +232,22 @@ impl RunningSandbox {
         lock(&self.shared.cloud).settings_mut().import_role_authorized = authorized;
     }
 
+    /// Every UploadPart stored so far, oldest first.
+    pub fn part_receipts(&self) -> Vec<PartReceipt> {
+        lock(&self.shared.part_receipts).clone()
+    }
+
+    /// Faults injected so far.
+    pub fn fault_counts(&self) -> FaultCounts {
+        let count = |i: usize| self.shared.injected[i].load(Ordering::Relaxed);
+        FaultCounts {
+            throttled: count(THROTTLED),
+            unavailable: count(UNAVAILABLE),
+            dropped: count(DROPPED),
+            answers_lost: count(ANSWER_LOST),
+        }
+    }
+
     /// Requests answered so far (for benchmarks).
     pub fn requests_served(&self) -> u64 {
         self.shared.requests_served.load(Ordering::Relaxed)
@@ -241,6 +297,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
     }
     if faults.drop_rate > 0.0 && rand::random::<f64>() < faults.drop_rate {
+        shared.injected[DROPPED].fetch_add(1, Ordering::Relaxed);
         return cut_connection();
     }
     let query = parse_form(request.uri().query().unwrap_or(""));
@@ -256,8 +313,10 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded")));
     let injected = if faults.throttle_rate > 0.0 && rand::random::<f64>() < faults.throttle_rate {
+        shared.injected[THROTTLED].fetch_add(1, Ordering::Relaxed);
         Some((400u16, "Throttling", "Request was denied due to request throttling."))
     } else if faults.unavailable_rate > 0.0 && rand::random::<f64>() < faults.unavailable_rate {
+        shared.injected[UNAVAILABLE].fetch_add(1, Ordering::Relaxed);
         Some((503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."))
     } else {
         None
@@ -283,11 +342,22 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             )
         };
     }
-    if is_rpc {
-        rpc_request(&shared, request, query, &request_id, &host).await
+    let mut response = if is_rpc {
+        let response = rpc_request(&shared, request, query, &request_id, &host).await;
+        match faults.malformed {
+            Some(kind) if response.status().is_success() => malformed(kind, response).await,
+            _ => response,
+        }
     } else {
         oss_request(&shared, request, query, &request_id, &host).await
+    };
+    if faults.lose_answer_rate > 0.0 && rand::random::<f64>() < faults.lose_answer_rate {
+        // The change is made; only the answer is lost.
+        shared.injected[ANSWER_LOST].fetch_add(1, Ordering::Relaxed);
+        return cut_connection();
     }
+    set_date(&mut response, shared.now());
+    response
 }
 
 async fn admin_endpoint(shared: &Shared, path: &str, request: Request) -> Response {
@@ -408,7 +478,7 @@ async fn rpc_request(
     } else {
         (CallStyle::Rpc, None, None)
     };
-    let now = Utc::now();
+    let now = shared.now();
     let identity = {
         let mut nonces = lock(&shared.nonces);
         verify_rpc(
@@ -548,7 +618,7 @@ async fn oss_request(
             headers: &headers,
         },
         &shared.keyring,
-        Utc::now(),
+        shared.now(),
         shared.max_skew_secs,
     );
     if let Err(failure) = verified {
@@ -577,10 +647,16 @@ async fn oss_request(
         host: host.to_owned(),
         request_id: request_id.to_owned(),
     };
+    let part = part_receipt(&oss_request);
     let is_complete = oss_request.method == Method::POST
         && oss_request.query.iter().any(|(k, _)| k == "uploadId")
         && oss_request.bucket.is_some();
     let response = shared.oss.handle(oss_request, body).await;
+    if let Some(receipt) = part
+        && response.status().is_success()
+    {
+        lock(&shared.part_receipts).push(receipt);
+    }
     if is_complete && response.status().is_success() {
         let mut faults = lock(&shared.faults);
         if faults.lose_complete_answers > 0 {
@@ -589,6 +665,78 @@ async fn oss_request(
         }
     }
     response
+}
+
+/// The UploadPart an OSS request is, if it is one (bytes from its `Content-Length`).
+fn part_receipt(request: &OssHttpRequest) -> Option<PartReceipt> {
+    if request.method != Method::PUT {
+        return None;
+    }
+    let query = |name: &str| request.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    Some(PartReceipt {
+        bucket: request.bucket.clone()?,
+        key: request.key.clone(),
+        upload_id: query("uploadId")?.to_owned(),
+        part_number: query("partNumber")?.parse().ok()?,
+        bytes: request
+            .headers
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    })
+}
+
+/// `Date` as the server's clock reads (hyper would stamp the machine's own).
+fn set_date(response: &mut Response, now: chrono::DateTime<Utc>) {
+    if let Ok(value) = HeaderValue::from_str(&now.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
+        response.headers_mut().insert("date", value);
+    }
+}
+
+/// Break a successful RPC answer the way `kind` says.
+async fn malformed(kind: Malformed, response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    parts.headers.remove("content-length");
+    let broken: Vec<u8> = match kind {
+        Malformed::TruncatedJson => body[..body.len() / 2].to_vec(),
+        Malformed::WrongTypes => {
+            let value = serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
+            serde_json::to_vec(&wrong_types(value)).unwrap_or_default()
+        }
+        Malformed::ErrorIn200 => serde_json::to_vec(&json!({
+            "RequestId": "00000000-0000-0000-0000-000000000000",
+            "Code": "InternalError",
+            "Message": "The request processing has failed due to some unknown error.",
+        }))
+        .unwrap_or_default(),
+        Malformed::HugeBody => {
+            let mut huge = vec![b' '; 64 << 20];
+            huge.extend_from_slice(b"{}");
+            huge
+        }
+    };
+    Response::from_parts(parts, Body::from(broken))
+}
+
+/// Numbers become words and strings become lists (keeping `RequestId` so it still looks real).
+fn wrong_types(value: Value) -> Value {
+    match value {
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = if k == "RequestId" { v } else { wrong_types(v) };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Value::Number(_) => json!("a few"),
+        Value::String(text) => json!([text]),
+        Value::Array(items) => Value::Array(items.into_iter().map(wrong_types).collect()),
+        other => other,
+    }
 }
 
 /// A response whose body fails at once: the client sees the connection cut mid-answer.

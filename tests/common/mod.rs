@@ -60,6 +60,10 @@ impl Reply {
             ),
         )
     }
+    /// No answer: the connection is cut once the request has been handled (a lost answer).
+    pub fn cut() -> Self {
+        Self { status: 0, body: String::new(), headers: Vec::new() }
+    }
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -160,6 +164,11 @@ async fn handle(
     }
     let reply = shared.script.lock().unwrap().pop_front().unwrap_or_else(|| (shared.fallback)(&seen));
     shared.in_flight.lock().unwrap().0 -= 1;
+    if reply.status == 0 {
+        let stream =
+            futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("cut")) });
+        return Response::new(axum::body::Body::from_stream(stream));
+    }
     let mut response = (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
     for (k, v) in reply.headers {
         response.headers_mut().insert(

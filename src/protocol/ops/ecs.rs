@@ -1002,7 +1002,7 @@ fn non_empty(region: &str) -> Option<&str> {
 }
 
 macro_rules! ecs_operation {
-    ($request:ty, $action:literal, $response:ty $(, $token:ident)?) => {
+    ($request:ty, $action:literal, $response:ty $(, $token:ident)? $(; repeat_done = $code:literal)?) => {
         impl RpcOperation for $request {
             const PRODUCT: Product = Product::Ecs;
             const ACTION: &'static str = $action;
@@ -1015,6 +1015,10 @@ macro_rules! ecs_operation {
             $(fn client_token_mut(&mut self) -> Option<&mut Option<String>> {
                 Some(&mut self.$token)
             })?
+
+            $(fn done_if_repeat_answers(&self) -> Option<&'static str> {
+                Some($code)
+            })?
         }
     };
 }
@@ -1023,7 +1027,7 @@ ecs_operation!(DescribeImages, "DescribeImages", DescribeImagesResponse);
 ecs_operation!(ImportImage, "ImportImage", ImportImageResponse, client_token);
 ecs_operation!(CreateImage, "CreateImage", ImageIdResponse, client_token);
 ecs_operation!(ModifyImageAttribute, "ModifyImageAttribute", EmptyResponse);
-ecs_operation!(DeleteImage, "DeleteImage", EmptyResponse);
+ecs_operation!(DeleteImage, "DeleteImage", EmptyResponse; repeat_done = "InvalidImageId.NotFound");
 ecs_operation!(CopyImage, "CopyImage", ImageIdResponse, client_token);
 ecs_operation!(CancelCopyImage, "CancelCopyImage", EmptyResponse);
 ecs_operation!(ExportImage, "ExportImage", ExportImageResponse);

@@ -51,6 +51,13 @@ pub trait RpcOperation: Serialize + Send + Sync {
         None
     }
 
+    /// The error code a repeat of this call answers when an earlier attempt, whose answer was
+    /// lost in transit, already did the work (DeleteImage: the image is gone). After a lost
+    /// answer, such a repeat counts as success instead of a failure.
+    fn done_if_repeat_answers(&self) -> Option<&'static str> {
+        None
+    }
+
     fn to_params(&self) -> Result<Params, ParamsError> {
         to_params(self)
     }
