@@ -93,6 +93,8 @@ pub struct ImageDeskApp {
     /// Regions from DescribeRegions (empty until they arrive).
     region_choices: Vec<RegionChoice>,
     regions_error: Option<Failure>,
+    /// How far the server's clock is ahead of ours, once a server refused a request for its time.
+    pub clock_offset_secs: Option<i64>,
     /// The regions the inventory shows.
     pub regions: Vec<String>,
     tasks: HashMap<RowKey, TaskView>,
@@ -178,6 +180,7 @@ impl ImageDeskApp {
             profile: prefs.profile,
             region_choices: Vec::new(),
             regions_error: None,
+            clock_offset_secs: None,
             regions: if prefs.regions.is_empty() { Prefs::default().regions } else { prefs.regions },
             tasks: HashMap::new(),
             worker: None,
@@ -512,6 +515,11 @@ impl ImageDeskApp {
             Event::Sniffed { disk, path, result } => self.apply_sniffed(disk, path, result.map(|b| *b)),
             Event::FilePicked { disk, path } => self.apply_picked(disk, path),
             Event::OssListed { bucket, result } => self.apply_oss_listing(bucket, result),
+            Event::ClockSkew { offset_secs } => {
+                self.clock_offset_secs = Some(offset_secs);
+                let notice = clock_skew_notice(self.lang, offset_secs);
+                self.toast(ToastKind::Error, notice, String::new());
+            }
             Event::Tasks { key, result } => {
                 let view = match result {
                     Ok(tasks) => TaskView::Loaded(tasks),
@@ -669,6 +677,11 @@ impl ImageDeskApp {
             if self.is_sandbox() {
                 ui.label(RichText::new(s.sandbox_banner).color(Color32::from_rgb(200, 120, 0)))
                     .on_hover_text(s.sandbox_hover);
+            }
+            if let Some(offset) = self.clock_offset_secs {
+                ui.label(
+                    RichText::new(clock_skew_notice(self.lang, offset)).color(Color32::from_rgb(200, 60, 40)),
+                );
             }
             ui.separator();
             self.region_picker(ui);
@@ -2139,9 +2152,46 @@ pub fn load_prefs(storage: Option<&dyn eframe::Storage>) -> Prefs {
     storage.and_then(|s| s.get_string(PREFS_KEY)).map(|text| Prefs::from_json(&text)).unwrap_or_default()
 }
 
+/// What to tell the user when the server's clock is `offset` seconds ahead of this machine's.
+pub fn clock_skew_notice(lang: Lang, offset: i64) -> String {
+    // The offset is known to a second or two (the server's `Date`): whole minutes say enough.
+    let amount = offset.unsigned_abs();
+    let minutes = (amount + 30) / 60;
+    let span = match lang {
+        Lang::En if amount < 120 => format!("{amount} s"),
+        Lang::En => format!("about {minutes} min"),
+        Lang::Zh if amount < 120 => format!("{amount} 秒"),
+        Lang::Zh => format!("约 {minutes} 分钟"),
+    };
+    match (lang, offset > 0) {
+        (Lang::En, true) => format!(
+            "This computer's clock is {span} behind the server's. ImageDesk adjusts its requests; correct the system time."
+        ),
+        (Lang::En, false) => format!(
+            "This computer's clock is {span} ahead of the server's. ImageDesk adjusts its requests; correct the system time."
+        ),
+        (Lang::Zh, true) => {
+            format!("本机时钟比服务器慢 {span}。ImageDesk 已为请求校正时间；请校准系统时间。")
+        }
+        (Lang::Zh, false) => {
+            format!("本机时钟比服务器快 {span}。ImageDesk 已为请求校正时间；请校准系统时间。")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_notice_says_which_way_and_roughly_how_far() {
+        assert_eq!(
+            clock_skew_notice(Lang::En, 1_195),
+            "This computer's clock is about 20 min behind the server's. ImageDesk adjusts its requests; correct the system time."
+        );
+        assert!(clock_skew_notice(Lang::En, -45).starts_with("This computer's clock is 45 s ahead"));
+        assert!(clock_skew_notice(Lang::Zh, -3_600).starts_with("本机时钟比服务器快 约 60 分钟"));
+    }
 
     #[test]
     fn every_column_has_a_title_in_both_languages() {

@@ -255,6 +255,11 @@ pub enum Event {
     },
     /// A job moved on, or an upload progressed.
     Job(JobEvent),
+    /// The server refused a request for its time: the server's clock is this many seconds ahead
+    /// of this machine's (negative: behind). Requests are adjusted from then on.
+    ClockSkew {
+        offset_secs: i64,
+    },
     /// A form's submission went through, or why not.
     Submitted {
         form: FormKind,
@@ -535,6 +540,7 @@ fn run(backend: Backend, options: WorkerOptions, mut commands: mpsc::Receiver<Co
             cadence: PollCadence::new(options.poll),
             storage: options.storage.clone(),
             audit: options.audit.clone(),
+            clock_reported: Arc::default(),
         };
         state.resume_jobs().await;
         let mut next_poll = Instant::now();
@@ -619,6 +625,8 @@ struct WorkerState {
     cadence: PollCadence,
     storage: Option<ProfileStorage>,
     audit: Option<Arc<AuditLog>>,
+    /// The clock offset last reported to the UI.
+    clock_reported: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl WorkerState {
@@ -846,8 +854,14 @@ impl WorkerState {
     /// Run `work` as its own task and send the event it ends with.
     fn reply(&self, work: impl std::future::Future<Output = Event> + Send + 'static) {
         let outbox = self.outbox.clone();
+        let (client, reported) = (self.client.clone(), Arc::clone(&self.clock_reported));
         tokio::spawn(async move {
             outbox.send(work.await).await;
+            // A call may have learnt that this machine's clock is off: say so once.
+            let offset = client.clock_offset_secs();
+            if offset != 0 && reported.swap(offset, std::sync::atomic::Ordering::Relaxed) != offset {
+                outbox.send(Event::ClockSkew { offset_secs: offset }).await;
+            }
         });
     }
 
@@ -1227,17 +1241,20 @@ async fn browse_oss(
         ..Default::default()
     };
     let answer = client.oss(Some(region), &request).await.map_err(|e| Failure::from_client(&e))?;
-    let body = std::str::from_utf8(&answer.body).map_err(|e| Failure::plain(format!("OSS listing: {e}")))?;
+    parse_oss_listing(bucket.is_some(), &answer.body)
+}
+
+/// An OSS listing as `(name, size)`: objects (`ListBucketResult`) when `objects`, else buckets
+/// (`ListAllMyBucketsResult`, size 0).
+pub fn parse_oss_listing(objects: bool, body: &[u8]) -> Result<Vec<(String, u64)>, Failure> {
+    let body = std::str::from_utf8(body).map_err(|e| Failure::plain(format!("OSS listing: {e}")))?;
     let unreadable = |e: quick_xml::DeError| Failure::plain(format!("cannot read OSS's listing: {e}"));
-    Ok(match bucket {
-        None => {
-            let listing: BucketListing = quick_xml::de::from_str(body).map_err(unreadable)?;
-            listing.buckets.bucket.into_iter().map(|b| (b.name, 0)).collect()
-        }
-        Some(_) => {
-            let listing: ObjectListing = quick_xml::de::from_str(body).map_err(unreadable)?;
-            listing.contents.into_iter().map(|o| (o.key, o.size)).collect()
-        }
+    Ok(if objects {
+        let listing: ObjectListing = quick_xml::de::from_str(body).map_err(unreadable)?;
+        listing.contents.into_iter().map(|o| (o.key, o.size)).collect()
+    } else {
+        let listing: BucketListing = quick_xml::de::from_str(body).map_err(unreadable)?;
+        listing.buckets.bucket.into_iter().map(|b| (b.name, 0)).collect()
     })
 }
 

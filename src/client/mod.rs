@@ -48,6 +48,11 @@ pub enum ClientError {
         "{action}: unexpected response (HTTP {status}) that could not be read: {reason}; body starts with {snippet:?}"
     )]
     Decode { action: String, status: u16, reason: String, snippet: String },
+    #[error(
+        "{action}: the TLS certificate of {host} is not trusted ({message}). ImageDesk checks every \
+         certificate; for a private cloud with its own CA, set that CA certificate in the profile"
+    )]
+    Tls { action: String, host: String, message: String },
     #[error("{action}: the list reports {total} items, more than ImageDesk will page through ({limit})")]
     TooManyPages { action: String, total: u64, limit: u64 },
     #[error("could not start the HTTP client: {0}")]
@@ -213,6 +218,12 @@ impl Client {
             .await?;
         items.extend(rest.into_iter().flatten());
         Ok(items)
+    }
+
+    /// How far the server's clock is ahead of this machine's, seconds, as learnt from a request
+    /// the server refused for its time (0 until then). Every later request is signed with it.
+    pub fn clock_offset_secs(&self) -> i64 {
+        self.inner.clock_offset_secs.load(Ordering::Relaxed)
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -417,7 +428,8 @@ impl Client {
             self.now(),
             &sign::new_nonce(),
         );
-        let response = request.send().await.map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?;
+        let response =
+            request.send().await.map_err(|e| transport_failure(&e, action, &endpoint.host_header()))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = read_answer(response, action).await?;
@@ -584,6 +596,20 @@ pub(crate) async fn read_answer(
 
 pub(crate) fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// A failed exchange. A certificate this client does not trust is final: repeating cannot help,
+/// the user has to act. Anything else may pass.
+pub(crate) fn transport_failure(error: &reqwest::Error, action: &str, host: &str) -> AttemptError {
+    let message = describe_reqwest(error);
+    if error.is_connect() && message.contains("certificate") {
+        return AttemptError::Fatal(ClientError::Tls {
+            action: action.to_owned(),
+            host: host.to_owned(),
+            message,
+        });
+    }
+    AttemptError::Transport(message)
 }
 
 pub(crate) fn describe_reqwest(error: &reqwest::Error) -> String {

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 
-use super::{AttemptError, Client, ClientError, Endpoint, describe_reqwest, header, read_answer};
+use super::{AttemptError, Client, ClientError, Endpoint, header, read_answer, transport_failure};
 use crate::protocol::encode::{pe, pe_path};
 use crate::protocol::error::{decode_oss_error, parse_retry_after};
 use crate::protocol::sign::{OssSignature, http_date, oss_v1, oss_v4};
@@ -136,7 +136,7 @@ impl Client {
             .body(request.body.clone())
             .send()
             .await
-            .map_err(|e| AttemptError::Transport(describe_reqwest(&e)))?;
+            .map_err(|e| transport_failure(&e, action, &endpoint.host_header()))?;
         let status = response.status().as_u16();
         let response_headers = response.headers().clone();
         let body = Bytes::from(read_answer(response, action).await?);
