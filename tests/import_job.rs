@@ -7,6 +7,9 @@
 //! but before the answer was recorded, and while waiting for the image; each time a fresh child
 //! resumes the job from its file. The last run must end with exactly one image of that name,
 //! Available, whose OSS object's CRC-64 equals the local file's.
+//!
+//! A second test kills fresh jobs at random points of every stage (3 in `cargo test`); the 20-kill
+//! run: `IMAGEDESK_CRASH_POINTS=20 cargo test --test import_job random -- --nocapture`.
 
 mod common;
 mod common_sandbox;
@@ -30,6 +33,7 @@ use imagedesk::sandbox::Sandbox;
 const PART_SIZE: u64 = 256 * 1024;
 const CONCURRENCY: usize = 2;
 const NAME: &str = "crash-tested-import";
+const KEY: &str = "crash/disk.raw";
 const BUCKET: &str = "imagedesk-demo-hz";
 
 /// A RAW disk image (an MBR signature) of `len` bytes.
@@ -46,12 +50,26 @@ struct ChildRun {
 }
 
 fn spawn_child(url: &str, jobs: &Path, file: &Path, stall_at: Option<&str>) -> ChildRun {
+    spawn_named_child(url, jobs, file, stall_at, NAME, KEY)
+}
+
+/// A child importing `file` as the image `name` via the object `key`.
+fn spawn_named_child(
+    url: &str,
+    jobs: &Path,
+    file: &Path,
+    stall_at: Option<&str>,
+    name: &str,
+    key: &str,
+) -> ChildRun {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
         .args(["--ignored", "--exact", "job_child", "--nocapture", "--test-threads=1"])
         .env("IMAGEDESK_JOB_CHILD_URL", url)
         .env("IMAGEDESK_JOB_CHILD_DIR", jobs)
         .env("IMAGEDESK_JOB_CHILD_FILE", file)
+        .env("IMAGEDESK_JOB_CHILD_NAME", name)
+        .env("IMAGEDESK_JOB_CHILD_KEY", key)
         .env("IMAGEDESK_JOB_CHILD_STALL", stall_at.unwrap_or(""))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -73,7 +91,12 @@ fn spawn_child(url: &str, jobs: &Path, file: &Path, stall_at: Option<&str>) -> C
 
 impl ChildRun {
     /// Wait for a line starting with `prefix` that satisfies `accept`, then SIGKILL the child.
-    fn kill_at(mut self, prefix: &str, accept: impl Fn(&str) -> bool) -> String {
+    fn kill_at(self, prefix: &str, accept: impl Fn(&str) -> bool) -> String {
+        self.kill_after(prefix, accept, Duration::ZERO)
+    }
+
+    /// Like `kill_at`, letting the child run on for `delay` first (a point between milestones).
+    fn kill_after(mut self, prefix: &str, accept: impl Fn(&str) -> bool, delay: Duration) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -87,6 +110,7 @@ impl ChildRun {
             if let Some(rest) = line.strip_prefix(prefix)
                 && accept(rest.trim())
             {
+                std::thread::sleep(delay);
                 self.child.kill().unwrap(); // SIGKILL: no destructor, no flush, no goodbye
                 self.child.wait().unwrap();
                 return line;
@@ -218,6 +242,141 @@ fn an_import_job_killed_at_each_stage_ends_with_exactly_one_available_image() {
     runtime.block_on(sandbox.shutdown());
 }
 
+/// Where a random kill lands: after which milestone line, and how long the child runs on past it.
+#[derive(Debug)]
+enum KillPoint {
+    /// After the k-th finished part.
+    Part(u64),
+    /// On entering a stage.
+    Stage(&'static str),
+    /// ImportImage answered, the answer not yet saved (the child holds there).
+    ImportAnswered,
+    /// After the k-th poll while waiting for the image.
+    Polled(u32),
+}
+
+/// Kill points drawn from every stage of the job; `IMAGEDESK_CRASH_POINTS` (default 3) of them,
+/// from `IMAGEDESK_CRASH_SEED` (default: random, printed so a failure can be replayed).
+#[test]
+fn an_import_job_killed_at_random_points_resumes_each_time_to_one_available_image() {
+    use rand::{Rng as _, SeedableRng as _};
+    const PARTS: u64 = 24;
+    let points: usize =
+        std::env::var("IMAGEDESK_CRASH_POINTS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let seed: u64 = std::env::var("IMAGEDESK_CRASH_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| rand::random());
+    println!("crash points: {points}, seed {seed} (IMAGEDESK_CRASH_SEED={seed} replays them)");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+
+    let data_dir = TempDir::new("jobcrash-random-sandbox");
+    let work = TempDir::new("jobcrash-random-work");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut config = demo_config(&data_dir, 40.0);
+    config.faults.latency_ms = 30;
+    let sandbox = runtime.block_on(Sandbox::start(config)).unwrap();
+    let url = sandbox.url();
+    let client = demo_client(&sandbox);
+    let bound = CONCURRENCY as u64 * PART_SIZE;
+    let mut worst = 0u64;
+    let mut stages_hit: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+
+    for i in 0..points {
+        let point = match rng.random_range(0..6) {
+            0 | 1 => KillPoint::Part(rng.random_range(1..=PARTS)),
+            2 => KillPoint::Stage(["Verify", "Import", "Watch"][rng.random_range(0..3)]),
+            3 => KillPoint::ImportAnswered,
+            _ => KillPoint::Polled(rng.random_range(1..=5)),
+        };
+        let delay = Duration::from_millis(rng.random_range(0..=40));
+        let name = format!("crash-random-{i}");
+        let key = format!("crash/random-{i}.raw");
+        let file = work.path().join(format!("random-{i}.raw"));
+        raw_disk(&file, (PARTS * PART_SIZE) as usize - 1000 - i);
+        let jobs = work.path().join(format!("jobs-{i}"));
+
+        let stall = matches!(point, KillPoint::ImportAnswered).then_some("import-answered");
+        let run = spawn_named_child(&url, &jobs, &file, stall, &name, &key);
+        let polls = std::cell::Cell::new(0u32);
+        match &point {
+            KillPoint::Part(k) => run.kill_after(
+                "part ",
+                |rest| rest.split('/').next().and_then(|n| n.parse::<u64>().ok()) >= Some(*k),
+                delay,
+            ),
+            KillPoint::Stage(stage) => run.kill_after("stage ", |rest| rest == *stage, delay),
+            KillPoint::ImportAnswered => run.kill_after("import-answered", |_| true, delay),
+            KillPoint::Polled(k) => run.kill_after(
+                "polled",
+                |_| {
+                    polls.set(polls.get() + 1);
+                    polls.get() >= *k
+                },
+                delay,
+            ),
+        };
+        let killed_in = only_job(&jobs).stage;
+        *stages_hit.entry(format!("{killed_in:?}")).or_default() += 1;
+
+        let done = spawn_named_child(&url, &jobs, &file, None, &name, &key).finish();
+        assert_eq!(done, "done Done", "kill {i} at {point:?}: the resumed run finished");
+        let job = only_job(&jobs);
+
+        // What the server received, part by part, over both runs: every repeat was re-sent.
+        let mut received: std::collections::BTreeMap<u32, (u32, u64)> = std::collections::BTreeMap::new();
+        for receipt in sandbox.part_receipts().into_iter().filter(|r| r.key == key) {
+            let entry = received.entry(receipt.part_number).or_default();
+            *entry = (entry.0 + 1, receipt.bytes);
+        }
+        let resent: u64 = received.values().map(|(count, bytes)| u64::from(count - 1) * bytes).sum();
+        assert_eq!(received.len() as u64, PARTS, "kill {i}: every part arrived");
+        assert!(resent <= bound, "kill {i} at {point:?} (+{delay:?}): re-sent {resent} bytes, bound {bound}");
+        worst = worst.max(resent);
+
+        let image_id = runtime.block_on(async {
+            let images = client
+                .call(DescribeImages {
+                    region_id: "cn-hangzhou".into(),
+                    image_name: Some(name.clone()),
+                    status: ImageStatus::all(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .images;
+            assert_eq!(images.len(), 1, "kill {i} at {point:?}: exactly one image: {images:?}");
+            assert_eq!(images[0].status(), ImageStatus::Available);
+            assert_eq!(job.image_id.as_deref(), Some(images[0].image_id.as_str()));
+            let head = OssRequest {
+                method: "HEAD".into(),
+                bucket: Some(BUCKET.into()),
+                key: key.clone(),
+                ..OssRequest::default()
+            };
+            let answer = client.oss(Some("cn-hangzhou"), &head).await.unwrap();
+            let local = file_crc64(&file).unwrap();
+            assert_eq!(
+                answer.header("x-oss-hash-crc64ecma"),
+                Some(local.to_string().as_str()),
+                "kill {i}: CRC-64"
+            );
+            images[0].image_id.clone()
+        });
+        println!(
+            "kill {i:>2}: {point:?} +{} ms -> killed in {killed_in:?}; resumed to {image_id} Available, CRC-64 equal, \
+             re-sent {resent} bytes, ImportImage sent {} time(s)",
+            delay.as_millis(),
+            job.import_attempts
+        );
+    }
+    println!(
+        "{points} random kills ({stages_hit:?} by stage): each resumed to exactly one Available image with a matching \
+         CRC-64; most re-sent by one crash {worst} bytes (bound: concurrency x part size = {bound})"
+    );
+    runtime.block_on(sandbox.shutdown());
+}
+
 /// The child process: run (or resume) the job, printing milestones. Not a test on its own.
 #[test]
 #[ignore = "run by an_import_job_killed_at_each_stage_ends_with_exactly_one_available_image"]
@@ -226,6 +385,8 @@ fn job_child() {
     let dir = PathBuf::from(std::env::var("IMAGEDESK_JOB_CHILD_DIR").unwrap());
     let file = PathBuf::from(std::env::var("IMAGEDESK_JOB_CHILD_FILE").unwrap());
     let stall = std::env::var("IMAGEDESK_JOB_CHILD_STALL").unwrap_or_default();
+    let name = std::env::var("IMAGEDESK_JOB_CHILD_NAME").unwrap_or_else(|_| NAME.to_owned());
+    let key = std::env::var("IMAGEDESK_JOB_CHILD_KEY").unwrap_or_else(|_| KEY.to_owned());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async move {
         let mut profile = Profile::new("sandbox", "cn-hangzhou");
@@ -261,16 +422,16 @@ fn job_child() {
             None => {
                 let mut params = Params::new();
                 params.insert("RegionId", "cn-hangzhou");
-                params.insert("ImageName", NAME);
+                params.insert("ImageName", &name);
                 params.insert("Architecture", "x86_64");
                 params.insert("OSType", "linux");
                 params.insert("Platform", "Ubuntu");
                 params.insert("DiskDeviceMapping.1.OSSBucket", BUCKET);
-                params.insert("DiskDeviceMapping.1.OSSObject", "crash/disk.raw");
+                params.insert("DiskDeviceMapping.1.OSSObject", &key);
                 params.insert("DiskDeviceMapping.1.Format", "RAW");
-                let disks = vec![JobDisk::local(&file, BUCKET, "crash/disk.raw")];
+                let disks = vec![JobDisk::local(&file, BUCKET, &key)];
                 let job =
-                    ImportJob::new("sandbox", "cn-hangzhou", NAME, disks, params, AfterSteps::default());
+                    ImportJob::new("sandbox", "cn-hangzhou", &name, disks, params, AfterSteps::default());
                 store.save(&job).unwrap();
                 job
             }
