@@ -263,10 +263,8 @@ fn an_import_job_killed_at_random_points_resumes_each_time_to_one_available_imag
     const PARTS: u64 = 24;
     let points: usize =
         std::env::var("IMAGEDESK_CRASH_POINTS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
-    let seed: u64 = std::env::var("IMAGEDESK_CRASH_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| rand::random());
+    let seed: u64 =
+        std::env::var("IMAGEDESK_CRASH_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(rand::random);
     println!("crash points: {points}, seed {seed} (IMAGEDESK_CRASH_SEED={seed} replays them)");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
 

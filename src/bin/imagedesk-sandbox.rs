@@ -19,6 +19,7 @@ usage: imagedesk-sandbox [options]
                             whether ECS may read OSS for ImportImage (default authorized)
   --time-scale X            simulated time runs X times faster (0.001..1000000, default 1)
   --no-seed                 do not create the demo data set in an empty data dir
+  --extra-images N          add N generated images (cn-hangzhou) to a new demo data set
   --throttle-rate R         fraction of requests answered Throttling (0..1)
   --unavailable-rate R      fraction answered ServiceUnavailable (0..1)
   --drop-rate R             fraction whose connection is cut before handling (0..1)
@@ -90,6 +91,13 @@ fn parse_args(args: &[String]) -> Result<SandboxConfig, String> {
                 };
             }
             "--no-seed" => config.seed_demo = false,
+            "--extra-images" => {
+                let text = value(flag)?;
+                config.extra_images = match text.parse::<usize>() {
+                    Ok(n) if n <= 1_000_000 => n,
+                    _ => return Err(format!("--extra-images must be 0..1000000, got {text:?}")),
+                };
+            }
             "--throttle-rate" => config.faults.throttle_rate = rate(value(flag)?, flag)?,
             "--unavailable-rate" => config.faults.unavailable_rate = rate(value(flag)?, flag)?,
             "--drop-rate" => config.faults.drop_rate = rate(value(flag)?, flag)?,

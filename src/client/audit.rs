@@ -48,7 +48,7 @@ pub fn is_mutating(action: &str) -> bool {
 }
 
 /// Parameter names whose values are never recorded.
-fn is_secret_name(name: &str) -> bool {
+pub(crate) fn is_secret_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     ["password", "secret", "securitytoken", "token", "credential", "privatekey"]
         .iter()

@@ -192,7 +192,9 @@ pub struct Profile {
     pub connect_timeout_ms: u64,
     pub request_timeout_ms: u64,
     pub retry: RetryConfig,
-    /// Pages fetched at once after the first.
+    /// Pages fetched at once after the first. 16: 5 000 images (51 pages) arrive in 5 rounds
+    /// after page 1 instead of 50, which hides the round trip (`cargo bench --bench pager`);
+    /// a throttled page is retried with backoff like any call.
     pub page_concurrency: usize,
 }
 
@@ -211,7 +213,7 @@ impl Profile {
             connect_timeout_ms: 10_000,
             request_timeout_ms: 60_000,
             retry: RetryConfig::default(),
-            page_concurrency: 4,
+            page_concurrency: 16,
         }
     }
 

@@ -639,6 +639,7 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
         } else {
             format!("field {path}: {inner}")
         };
+        let reason = without_secrets_of(reason, &raw.body);
         ClientError::Decode {
             action: action.to_owned(),
             status: raw.status,
@@ -648,8 +649,71 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// The start of a body for an error message, secret-named members masked (an AssumeRole answer
+/// carries an AccessKeySecret, an E-HPC image a registry password).
 fn snippet(body: &[u8]) -> String {
-    String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()
+    mask_secret_values(&String::from_utf8_lossy(&body[..body.len().min(200)]))
+}
+
+/// Byte ranges of the string values of secret-named members (`"Password":"…"`) in a JSON text,
+/// found by reading name/value pairs rather than parsing, so a truncated or broken text works
+/// too (a value cut off runs to the end).
+fn secret_value_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut ranges = Vec::new();
+    let mut at = 0;
+    while let Some(open) = text[at..].find('"').map(|i| at + i + 1) {
+        let close = string_end(bytes, open);
+        let name = &text[open..close];
+        at = (close + 1).min(text.len());
+        let rest = text[at..].trim_start();
+        let Some(value) = rest.strip_prefix(':').map(str::trim_start) else { continue };
+        if !value.starts_with('"') {
+            continue;
+        }
+        let start = text.len() - value.len() + 1;
+        let end = string_end(bytes, start);
+        if audit::is_secret_name(name) {
+            ranges.push(start..end);
+        }
+        at = (end + 1).min(text.len());
+    }
+    ranges
+}
+
+/// Where the JSON string starting at `start` ends (its closing quote, or the end of the text).
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return i,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+fn mask_secret_values(text: &str) -> String {
+    let mut masked = String::with_capacity(text.len());
+    let mut from = 0;
+    for range in secret_value_ranges(text) {
+        masked.push_str(&text[from..range.start]);
+        masked.push_str("***");
+        from = range.end;
+    }
+    masked.push_str(&text[from..]);
+    masked
+}
+
+/// `message` with every secret value of `body` replaced (serde quotes the value it choked on).
+fn without_secrets_of(message: String, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    secret_value_ranges(&text)
+        .into_iter()
+        .map(|r| &text[r])
+        .filter(|value| !value.is_empty())
+        .fold(message, |message, value| message.replace(value, "***"))
 }
 
 /// Exponential backoff with "equal jitter": half the capped delay plus a random half.
@@ -658,6 +722,33 @@ pub fn backoff_delay(config: &RetryConfig, attempt: u32) -> Duration {
     let capped = exp.min(config.max_delay_ms).max(1);
     let half = capped / 2;
     Duration::from_millis(half + rand::random_range(0..=capped - half))
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn secret_values_are_masked_in_bodies_quoted_by_errors_even_when_cut_short() {
+        let body =
+            r#"{"Credentials":{"AccessKeyId":"STS.a","AccessKeySecret":"s3cr\"et","SecurityToken":"CAIS"#;
+        assert_eq!(
+            mask_secret_values(body),
+            r#"{"Credentials":{"AccessKeyId":"STS.a","AccessKeySecret":"***","SecurityToken":"***"#
+        );
+        // ClientToken is not a secret; a name that only looks like one in a value is not a name.
+        let body = r#"{"ClientToken":"abc","Note":"password","Password" : "p4ss"}"#;
+        assert_eq!(mask_secret_values(body), r#"{"ClientToken":"abc","Note":"password","Password" : "***"}"#);
+        let raw = RawResponse {
+            status: 200,
+            body: br#"{"Image":{"Password":7,"RegistryUrl":["x"]}}"#.to_vec(),
+            attempts: 1,
+        };
+        let message =
+            without_secrets_of("expected a string, got \"hunter22\"".into(), br#"{"Password":"hunter22"}"#);
+        assert_eq!(message, "expected a string, got \"***\"");
+        assert!(decode_json::<serde_json::Value>("GetImage", &raw).is_ok());
+    }
 }
 
 #[cfg(test)]

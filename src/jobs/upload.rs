@@ -405,66 +405,67 @@ fn check_identity(path: &Path, recorded: &FileIdentity, now: &FileIdentity) -> R
 }
 
 // ---------------------------------------------------------------------------------------------
-// OSS answers
+// OSS answers (public so the fuzz suite can feed them hostile XML)
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct InitiateResult {
-    upload_id: String,
+pub struct InitiateResult {
+    pub upload_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListPartsResult {
+pub struct ListPartsResult {
     #[serde(default)]
-    is_truncated: bool,
+    pub is_truncated: bool,
     #[serde(default)]
-    next_part_number_marker: Option<u32>,
+    pub next_part_number_marker: Option<u32>,
     #[serde(default, rename = "Part")]
-    parts: Vec<ListedPart>,
+    pub parts: Vec<ListedPart>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListedPart {
-    part_number: u32,
+pub struct ListedPart {
+    pub part_number: u32,
     #[serde(rename = "ETag")]
-    etag: String,
-    size: u64,
+    pub etag: String,
+    pub size: u64,
     #[serde(default)]
-    hash_crc64ecma: Option<u64>,
+    pub hash_crc64ecma: Option<u64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct CompleteResult {
+pub struct CompleteResult {
     #[serde(default, rename = "ETag")]
-    etag: Option<String>,
+    pub etag: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListUploadsResult {
+pub struct ListUploadsResult {
     #[serde(default)]
-    is_truncated: bool,
+    pub is_truncated: bool,
     #[serde(default)]
-    next_key_marker: Option<String>,
+    pub next_key_marker: Option<String>,
     #[serde(default)]
-    next_upload_id_marker: Option<String>,
+    pub next_upload_id_marker: Option<String>,
     #[serde(default, rename = "Upload")]
-    uploads: Vec<ListedUpload>,
+    pub uploads: Vec<ListedUpload>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListedUpload {
-    key: String,
-    upload_id: String,
+pub struct ListedUpload {
+    pub key: String,
+    pub upload_id: String,
     #[serde(default)]
-    initiated: Option<String>,
+    pub initiated: Option<String>,
 }
 
-fn parse_xml<T: DeserializeOwned>(action: &str, body: &[u8]) -> Result<T, UploadError> {
+/// An OSS XML answer as `T`; errors name `action`.
+pub fn parse_xml<T: DeserializeOwned>(action: &str, body: &[u8]) -> Result<T, UploadError> {
     let decode = |reason: String| UploadError::Decode { action: action.to_owned(), reason };
     let text = std::str::from_utf8(body).map_err(|e| decode(e.to_string()))?;
     quick_xml::de::from_str(text).map_err(|e| decode(e.to_string()))

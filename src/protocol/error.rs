@@ -85,6 +85,11 @@ fn field<'a>(object: &'a serde_json::Map<String, Value>, name: &str) -> Option<&
     object.get(name).or_else(|| object.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
 }
 
+/// A blank code is no code: callers then fall back to one derived from the HTTP status.
+fn code(value: &Value) -> Option<String> {
+    text(value).filter(|c| !c.trim().is_empty())
+}
+
 fn text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
@@ -104,7 +109,7 @@ pub fn decode_pop_error(http_status: u16, body: &[u8]) -> Option<ApiError> {
     }
     let value: Value = serde_json::from_str(trimmed).ok()?;
     let object = value.as_object()?;
-    let code = field(object, "Code").and_then(text)?;
+    let code = field(object, "Code").and_then(code)?;
     let message = field(object, "Message").and_then(text).unwrap_or_default();
     let mut error = ApiError::new(Service::Pop, http_status, code, message);
     error.request_id = field(object, "RequestId").and_then(text);
@@ -123,8 +128,7 @@ pub fn decode_pop_error(http_status: u16, body: &[u8]) -> Option<ApiError> {
 /// (`{"resultCode":-1,"resultMsg":"system error","result":null}`, possibly under `errorSample`),
 /// an ENS body with a non-zero `Code`, or an E-HPC body with `"Success": false` and a `Code`.
 pub fn decode_success_body_failure(http_status: u16, body: &[u8]) -> Option<ApiError> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    let object = value.as_object()?;
+    let object = &envelope_fields(body)?;
     let envelope = field(object, "errorSample").and_then(Value::as_object).unwrap_or(object);
     if let Some(result_code) = field(envelope, "resultCode") {
         let ok = match result_code {
@@ -148,7 +152,7 @@ pub fn decode_success_body_failure(http_status: u16, body: &[u8]) -> Option<ApiE
     }
     let success_false = matches!(field(object, "Success"), Some(Value::Bool(false)))
         || matches!(field(object, "Success").and_then(Value::as_str), Some("false" | "False"));
-    let code = field(object, "Code").and_then(text);
+    let code = field(object, "Code").and_then(code);
     let failed_code = match (&code, success_false) {
         (Some(c), true) => Some(c.clone()),
         (Some(c), false) => {
@@ -167,6 +171,39 @@ pub fn decode_success_body_failure(http_status: u16, body: &[u8]) -> Option<ApiE
     );
     error.request_id = field(object, "RequestId").and_then(text);
     Some(error)
+}
+
+/// Top-level fields a 2xx body may report failure in.
+const ENVELOPE_KEYS: &[&str] =
+    &["errorSample", "resultCode", "resultMsg", "Success", "Code", "Message", "RequestId"];
+
+/// The [`ENVELOPE_KEYS`] of a JSON object, every other field skipped unread: a page of 100 images
+/// is not built into a tree just to look for a `Code`. `None` if the body is not a JSON object.
+fn envelope_fields(body: &[u8]) -> Option<serde_json::Map<String, Value>> {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+    struct Fields;
+    impl<'de> Visitor<'de> for Fields {
+        type Value = serde_json::Map<String, Value>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut kept = serde_json::Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if ENVELOPE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(&key)) {
+                    let value = map.next_value::<Value>()?;
+                    kept.insert(key, value);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(kept)
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let fields = deserializer.deserialize_map(Fields).ok()?;
+    deserializer.end().ok()?;
+    Some(fields)
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -190,7 +227,8 @@ struct XmlError {
 
 fn decode_xml_error(service: Service, http_status: u16, xml: &str) -> Option<ApiError> {
     let parsed: XmlError = quick_xml::de::from_str(xml).ok()?;
-    let mut error = ApiError::new(service, http_status, parsed.code?, parsed.message.unwrap_or_default());
+    let code = parsed.code.filter(|c| !c.trim().is_empty())?;
+    let mut error = ApiError::new(service, http_status, code, parsed.message.unwrap_or_default());
     error.request_id = parsed.request_id;
     error.host_id = parsed.host_id;
     error.ec = parsed.ec;
@@ -356,6 +394,19 @@ Thu, 17 Nov 2005 18:49:58 GMT
             "ImageNotFound"
         );
         assert!(decode_success_body_failure(200, br#"{"Success":true,"ImageId":"m-1"}"#).is_none());
+    }
+
+    #[test]
+    fn blank_codes_count_as_absent() {
+        // Found by tests/fuzz.rs: an empty `Code` became the error code, hiding the fallback.
+        assert_eq!(decode_pop_error(503, br#"{"Code":"","Message":"busy"}"#), None);
+        assert_eq!(decode_pop_error(503, br#"{"code":" "}"#), None);
+        let e = decode_success_body_failure(200, br#"{"Success":false,"Code":"","Message":""}"#).unwrap();
+        assert_eq!(e.code, "OperationFailed");
+        assert_eq!(decode_success_body_failure(200, br#"{"Code":"","Message":"ok"}"#), None);
+        let e = decode_oss_error(403, b"<Error><Code></Code><Message>m</Message></Error>", |_| None);
+        assert_eq!(e.code, "AccessDenied");
+        assert_eq!(decode_pop_error(400, b"<Error><Code> </Code></Error>"), None);
     }
 
     #[test]

@@ -1595,8 +1595,8 @@ fn run_cross(check: CrossCheck, params: &Params, ctx: &Context, out: &mut Vec<Fi
                 return;
             }
             let (shown_mode, bad) = match nonempty(params, "BootMode") {
-                Some(mode) => (mode, mode != "UEFI"),
-                None => ("BIOS (the default)", !absent_ok),
+                Some(mode) => (shown(mode), mode != "UEFI"),
+                None => ("BIOS (the default)".to_owned(), !absent_ok),
             };
             if bad {
                 out.push(error(
@@ -1657,12 +1657,12 @@ fn run_cross(check: CrossCheck, params: &Params, ctx: &Context, out: &mut Vec<Fi
                     format!(
                         "IsPublic=true lists community images and needs \
                         ImageOwnerAlias=others (got {}).",
-                        alias.unwrap_or("none")
+                        alias.map_or_else(|| "none".to_owned(), shown)
                     ),
                     format!(
                         "IsPublic=true 用于查询社区镜像,需要同时设置 ImageOwnerAlias=others(\
                         当前为 {})。",
-                        alias.unwrap_or("未设置")
+                        alias.map_or_else(|| "未设置".to_owned(), shown)
                     ),
                 ));
             }
@@ -1851,12 +1851,12 @@ fn cross_disk_roles(params: &Params, out: &mut Vec<FieldError>) {
                 format!(
                     "{device} does not fit a {} disk; the system disk is /dev/xvda (or \
                     /dev/vda), data disks use b–z.",
-                    disk_type.unwrap_or("")
+                    shown(disk_type.unwrap_or(""))
                 ),
                 format!(
                     "{device} 与磁盘类型 {} 不符;系统盘为 /dev/xvda(或 /dev/vda),数据盘使用 \
                     b~z。",
-                    disk_type.unwrap_or("")
+                    shown(disk_type.unwrap_or(""))
                 ),
             ));
         }
@@ -2987,6 +2987,27 @@ mod tests {
             s.extend(rest);
             s
         })
+    }
+
+    #[test]
+    fn cross_rule_messages_cut_long_values_short() {
+        // Found by tests/fuzz.rs: BootMode and ImageOwnerAlias were quoted whole.
+        let long = "x".repeat(10_000);
+        let errs = with(Operation::EcsImportImage, &[("Architecture", "arm64"), ("BootMode", &long)]);
+        let e = errs.iter().find(|e| e.rule == "boot_mode.arm64_uefi").unwrap();
+        assert!(e.en.len() < 300 && e.zh.len() < 300 && e.en.contains("xxx…"), "{e:?}");
+        let errs = with(Operation::EcsDescribeImages, &[("IsPublic", "true"), ("ImageOwnerAlias", &long)]);
+        let e = errs.iter().find(|e| e.rule == "is_public.owner_alias").unwrap();
+        assert!(e.en.len() < 300 && e.zh.len() < 300, "{e:?}");
+        let device_role = [
+            ("RegionId", "cn-hangzhou"),
+            ("DiskDeviceMapping.1.SnapshotId", "s-1"),
+            ("DiskDeviceMapping.1.Device", "/dev/xvda"),
+            ("DiskDeviceMapping.1.DiskType", long.as_str()),
+        ];
+        let errs = check(Operation::EcsCreateImage, &device_role);
+        let e = errs.iter().find(|e| e.rule == "disk.device_role").unwrap();
+        assert!(e.en.len() < 300 && e.zh.len() < 300, "{e:?}");
     }
 
     /// Any Unicode scalar values, `min..=max` of them.

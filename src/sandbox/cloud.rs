@@ -40,6 +40,8 @@ pub struct CloudSettings {
     pub import_role_authorized: bool,
     pub time_scale: f64,
     pub seed_demo: bool,
+    /// Generated Available custom images added to a new demo data set (big-listing benchmarks).
+    pub extra_images: usize,
 }
 
 /// Images, tasks, instances and snapshots of every account and region, persisted in the data dir.
@@ -498,6 +500,29 @@ fn fingerprint(params: &Params) -> String {
 // Cloud
 // ---------------------------------------------------------------------------------------------
 
+/// `count` Available custom images of the demo account in cn-hangzhou, copies of its first one with
+/// their own IDs, names and creation times.
+fn add_generated_images(state: &mut State, count: usize) {
+    let template = state.images.iter().find(|i| {
+        i.owner == super::DEMO_ACCESS_KEY_ID
+            && i.kind == ImageKind::Custom
+            && i.region == "cn-hangzhou"
+            && i.job.is_none()
+            && i.status == "Available"
+    });
+    let Some(template) = template.cloned() else { return };
+    for n in 0..count {
+        let mut image = template.clone();
+        image.id = format!("m-gen{n:07}");
+        image.name = format!("generated-{n:07}");
+        image.family = String::new();
+        image.shared_with = Vec::new();
+        image.community = false;
+        image.created_ms = template.created_ms - 60_000 * (n as i64 + 1);
+        state.images.push(image);
+    }
+}
+
 impl Cloud {
     /// Load `cloud.json` from the data dir, or create it (seeded with demo data if asked).
     pub fn open(data_dir: &Path, settings: CloudSettings) -> Result<Self, SandboxError> {
@@ -518,7 +543,10 @@ impl Cloud {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(data_dir).map_err(io)?;
                 let state = if settings.seed_demo {
-                    demo_seed(Utc::now().timestamp_millis(), effective_scale(settings.time_scale))
+                    let mut state =
+                        demo_seed(Utc::now().timestamp_millis(), effective_scale(settings.time_scale));
+                    add_generated_images(&mut state, settings.extra_images);
+                    state
                 } else {
                     State { format: STATE_FORMAT, ..State::default() }
                 };
@@ -734,6 +762,15 @@ impl Cloud {
                 _ => {}
             }
         }
+        // Parameters read once, not once per image (listings of thousands page through this).
+        let name = param(p, "ImageName").map(str::to_lowercase);
+        let family = param(p, "ImageFamily");
+        let owner_uid = number(p, "ImageOwnerId");
+        let os_type = param(p, "OSType");
+        let architecture = param(p, "Architecture");
+        let usage = param(p, "Usage");
+        let snapshot = param(p, "SnapshotId");
+        let group = param(p, "ResourceGroupId");
         let mut found: Vec<&EcsImage> = self
             .state
             .images
@@ -757,22 +794,23 @@ impl Cloud {
                 }
                 _ => true,
             })
-            .filter(|i| statuses.iter().any(|s| wire_eq(s, &self.image_status(i))))
-            .filter(|i| ids.as_ref().is_none_or(|ids| ids.contains(&i.id.as_str())))
             .filter(|i| {
-                param(p, "ImageName").is_none_or(|n| i.name.to_lowercase().contains(&n.to_lowercase()))
+                let status = if i.job.is_some() { "Creating" } else { i.status.as_str() };
+                statuses.iter().any(|s| wire_eq(s, status))
             })
-            .filter(|i| param(p, "ImageFamily").is_none_or(|f| i.family == f))
-            .filter(|i| number(p, "ImageOwnerId").is_none_or(|uid| i.owner_uid == uid))
-            .filter(|i| param(p, "OSType").is_none_or(|t| i.os_type.eq_ignore_ascii_case(t)))
-            .filter(|i| param(p, "Architecture").is_none_or(|a| i.architecture == a))
-            .filter(|i| match param(p, "Usage") {
+            .filter(|i| ids.as_ref().is_none_or(|ids| ids.contains(&i.id.as_str())))
+            .filter(|i| name.as_ref().is_none_or(|n| i.name.to_lowercase().contains(n)))
+            .filter(|i| family.is_none_or(|f| i.family == f))
+            .filter(|i| owner_uid.is_none_or(|uid| i.owner_uid == uid))
+            .filter(|i| os_type.is_none_or(|t| i.os_type.eq_ignore_ascii_case(t)))
+            .filter(|i| architecture.is_none_or(|a| i.architecture == a))
+            .filter(|i| match usage {
                 Some("instance") => self.in_use(i),
                 Some("none") => !self.in_use(i),
                 _ => true,
             })
-            .filter(|i| param(p, "SnapshotId").is_none_or(|s| i.disks.iter().any(|d| d.snapshot_id == s)))
-            .filter(|i| param(p, "ResourceGroupId").is_none_or(|g| i.resource_group_id == g))
+            .filter(|i| snapshot.is_none_or(|s| i.disks.iter().any(|d| d.snapshot_id == s)))
+            .filter(|i| group.is_none_or(|g| i.resource_group_id == g))
             .filter(|i| {
                 tags.iter().all(|(k, v)| i.tags.iter().any(|(ik, iv)| ik == k && (v.is_empty() || iv == v)))
             })
@@ -2404,7 +2442,7 @@ mod tests {
     type Case<'a> = (&'a [(&'a str, &'a str)], u16, &'a str);
 
     fn settings() -> CloudSettings {
-        CloudSettings { import_role_authorized: true, time_scale: 1.0, seed_demo: true }
+        CloudSettings { import_role_authorized: true, time_scale: 1.0, seed_demo: true, extra_images: 0 }
     }
 
     fn cloud(name: &str) -> Cloud {

@@ -77,6 +77,9 @@ pub struct SandboxConfig {
     pub faults: Faults,
     /// Seed the demo data set on an empty data dir.
     pub seed_demo: bool,
+    /// With the demo data set, this many generated Available images in cn-hangzhou (for trying
+    /// and measuring big listings).
+    pub extra_images: usize,
     /// Allowed clock skew for request timestamps, seconds (15 minutes like the real gateway).
     pub max_skew_secs: i64,
     /// The server's clock runs this many seconds ahead of the machine's (a client with a wrong
@@ -96,6 +99,7 @@ impl SandboxConfig {
             time_scale: 1.0,
             faults: Faults::default(),
             seed_demo: true,
+            extra_images: 0,
             max_skew_secs: 15 * 60,
             clock_offset_secs: 0,
         }

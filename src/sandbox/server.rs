@@ -98,6 +98,7 @@ impl Sandbox {
                 import_role_authorized: config.import_role_authorized,
                 time_scale: config.time_scale,
                 seed_demo: config.seed_demo,
+                extra_images: config.extra_images,
             },
         )?;
         let oss = OssStore::open(&config.data_dir, config.seed_demo)?;
