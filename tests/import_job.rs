@@ -9,7 +9,8 @@
 //! Available, whose OSS object's CRC-64 equals the local file's.
 //!
 //! A second test kills fresh jobs at random points of every stage (3 in `cargo test`); the 20-kill
-//! run: `IMAGEDESK_CRASH_POINTS=20 cargo test --test import_job random -- --nocapture`.
+//! run: `IMAGEDESK_CRASH_POINTS=20 cargo test --test import_job random -- --nocapture`
+//! (`IMAGEDESK_CRASH_CSV=path` also writes one line per kill, for `benches/chart.py`).
 
 mod common;
 mod common_sandbox;
@@ -279,6 +280,7 @@ fn an_import_job_killed_at_random_points_resumes_each_time_to_one_available_imag
     let bound = CONCURRENCY as u64 * PART_SIZE;
     let mut worst = 0u64;
     let mut stages_hit: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    let mut csv = String::from("kill,point,delay_ms,killed_in,resent_bytes,bound_bytes,import_attempts\n");
 
     for i in 0..points {
         let point = match rng.random_range(0..6) {
@@ -321,14 +323,21 @@ fn an_import_job_killed_at_random_points_resumes_each_time_to_one_available_imag
         assert_eq!(done, "done Done", "kill {i} at {point:?}: the resumed run finished");
         let job = only_job(&jobs);
 
-        // What the server received, part by part, over both runs: every repeat was re-sent.
-        let mut received: std::collections::BTreeMap<u32, (u32, u64)> = std::collections::BTreeMap::new();
+        // What reached the server, part by part, over both runs: beyond the one copy each part
+        // needs, every attempt was sent again (one cut by the kill counts its whole size).
+        // Per part: (bytes of every attempt, size of the stored copy).
+        let mut received: std::collections::BTreeMap<u32, (u64, Option<u64>)> =
+            std::collections::BTreeMap::new();
         for receipt in sandbox.part_receipts().into_iter().filter(|r| r.key == key) {
             let entry = received.entry(receipt.part_number).or_default();
-            *entry = (entry.0 + 1, receipt.bytes);
+            entry.0 += receipt.bytes;
+            if receipt.stored {
+                entry.1 = Some(receipt.bytes);
+            }
         }
-        let resent: u64 = received.values().map(|(count, bytes)| u64::from(count - 1) * bytes).sum();
         assert_eq!(received.len() as u64, PARTS, "kill {i}: every part arrived");
+        assert!(received.values().all(|(_, stored)| stored.is_some()), "kill {i}: every part was stored");
+        let resent: u64 = received.values().map(|(sent, stored)| sent - stored.unwrap_or(0)).sum();
         assert!(resent <= bound, "kill {i} at {point:?} (+{delay:?}): re-sent {resent} bytes, bound {bound}");
         worst = worst.max(resent);
 
@@ -367,6 +376,16 @@ fn an_import_job_killed_at_random_points_resumes_each_time_to_one_available_imag
             delay.as_millis(),
             job.import_attempts
         );
+        csv.push_str(&format!(
+            "{i},{},{},{killed_in:?},{resent},{bound},{}\n",
+            format!("{point:?}").replace(',', ";"),
+            delay.as_millis(),
+            job.import_attempts
+        ));
+    }
+    if let Some(path) = std::env::var_os("IMAGEDESK_CRASH_CSV") {
+        std::fs::write(&path, csv).unwrap();
+        println!("wrote {}", std::path::Path::new(&path).display());
     }
     println!(
         "{points} random kills ({stages_hit:?} by stage): each resumed to exactly one Available image with a matching \

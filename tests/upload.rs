@@ -16,8 +16,8 @@ use imagedesk::Credential;
 use imagedesk::client::oss::OssRequest;
 use imagedesk::client::{Client, CredentialError, CredentialProvider, StaticCredentials};
 use imagedesk::jobs::upload::{
-    Checkpoint, Control, UploadError, UploadEvent, UploadOutcome, UploadSpec, abort_orphan, list_orphans,
-    upload,
+    Checkpoint, CheckpointPart, Control, UploadError, UploadEvent, UploadOutcome, UploadSpec, abort_orphan,
+    list_orphans, upload,
 };
 use imagedesk::protocol::crc64;
 use imagedesk::sandbox::{Faults, RunningSandbox, SandboxConfig};
@@ -266,6 +266,57 @@ async fn tampered_part_crc_is_a_mismatch() {
         }
         other => panic!("expected a CRC mismatch, got {other:?}"),
     }
+}
+
+/// Killed after Complete succeeded but before the checkpoint was deleted: the upload id is gone
+/// and OSS holds the whole object. The next run takes the object, sending nothing, when it is
+/// exactly the checkpoint's bytes (size and combined CRC-64), and starts again when it is not.
+#[tokio::test]
+async fn an_upload_completed_before_its_checkpoint_was_cleared_is_not_sent_again() {
+    let dir = TempDir::new("upload-completed");
+    let sb = sandbox(&dir).await;
+    let client = common_sandbox::demo_client(&sb);
+    let file = write_file(dir.path(), "big", 6 * PART as usize + 5, 21);
+    sb.set_faults(Faults { latency_ms: 30, ..Default::default() });
+    let s = spec(&file, "completed/f");
+    partial_run(&client, s.clone(), 2).await;
+    sb.set_faults(Faults::default());
+    let stale = Checkpoint::load(&s.checkpoint_path).unwrap().unwrap();
+    run(&client, s.clone()).await.0.unwrap();
+    assert!(!s.checkpoint_path.exists(), "a completed upload clears its checkpoint");
+
+    // The checkpoint as it stood when Complete was answered: every part recorded.
+    let bytes = std::fs::read(&file).unwrap();
+    let mut full = stale;
+    full.parts = bytes
+        .chunks(PART as usize)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let part = CheckpointPart {
+                etag: format!("\"etag-{i}\""),
+                crc64: crc64::checksum(chunk),
+                size: chunk.len() as u64,
+            };
+            (i as u32 + 1, part)
+        })
+        .collect();
+    full.save(&s.checkpoint_path).unwrap();
+    let before = sb.part_receipts().len();
+    let outcome = run(&client, s.clone()).await.0.unwrap();
+    assert_eq!((outcome.parts_sent, outcome.parts_reused, outcome.parts_total), (0, 7, 7), "{outcome:?}");
+    assert_eq!(sb.part_receipts().len(), before, "no part reached the server again");
+    assert!(!s.checkpoint_path.exists());
+    assert_uploaded(&client, &file, "completed/f", &outcome).await;
+
+    // OSS holds other bytes than the checkpoint says: not ours, so everything is sent again.
+    let mut other = full;
+    if let Some(part) = other.parts.get_mut(&3) {
+        part.crc64 ^= 1;
+    }
+    other.save(&s.checkpoint_path).unwrap();
+    let outcome = run(&client, s.clone()).await.0.unwrap();
+    assert_eq!(outcome.parts_sent, 7, "{outcome:?}");
+    assert_uploaded(&client, &file, "completed/f", &outcome).await;
 }
 
 #[tokio::test]

@@ -926,6 +926,39 @@ async fn multipart(
                     cp
                 }
                 None => {
+                    // Killed between Complete and forgetting the checkpoint: the upload id is gone
+                    // because OSS holds the whole object. Take it if it is exactly our bytes
+                    // rather than sending the whole file again.
+                    let every_part = cp.parts.len() == parts_total as usize
+                        && cp.parts.iter().all(|(&n, part)| part.size == part_len(n).1);
+                    if every_part {
+                        let expected = whole_object_crc(&cp.parts);
+                        if let Some(etag) = completed_elsewhere(client, &target, size, expected).await {
+                            tracing::info!(key = %target.key, "the upload was completed before the checkpoint was cleared; the object on OSS matches");
+                            delete_checkpoint(&spec.checkpoint_path).await;
+                            let progress = Progress {
+                                total: size,
+                                done: size,
+                                sent_this_run: 0,
+                                started: Instant::now(),
+                            };
+                            let _ = events.try_send(progress.event());
+                            return Ok(UploadOutcome {
+                                bucket: target.bucket,
+                                key: target.key,
+                                size,
+                                crc64: expected,
+                                etag,
+                                upload_id: Some(target.upload_id),
+                                part_size,
+                                parts_total,
+                                parts_sent: 0,
+                                parts_reused: parts_total,
+                                parts_verified: 0,
+                                resumed: true,
+                            });
+                        }
+                    }
                     tracing::warn!(upload_id = %cp.upload_id, "the checkpoint's upload is gone from OSS; starting again");
                     Checkpoint { upload_id: initiate(client, spec).await?, parts: BTreeMap::new(), ..cp }
                 }
@@ -1086,15 +1119,14 @@ async fn multipart(
         )));
     }
     let mut body = String::from("<CompleteMultipartUpload>");
-    let mut expected = 0u64;
     for (number, part) in &checkpoint.parts {
         let _ = write!(
             body,
             "<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag></Part>",
             xml_escape(&part.etag)
         );
-        expected = crc64::combine(expected, part.crc64, part.size);
     }
+    let expected = whole_object_crc(&checkpoint.parts);
     body.push_str("</CompleteMultipartUpload>");
     let mut request = object_request(&target, "POST", vec![q("uploadId", target.upload_id.clone())]);
     request.headers.push(("content-type".to_owned(), "application/xml".to_owned()));
@@ -1131,6 +1163,11 @@ async fn multipart(
         parts_verified,
         resumed,
     })
+}
+
+/// CRC-64 of the object the parts make, in part order.
+fn whole_object_crc(parts: &BTreeMap<u32, CheckpointPart>) -> u64 {
+    parts.values().fold(0, |crc, part| crc64::combine(crc, part.crc64, part.size))
 }
 
 /// The object's ETag if OSS holds exactly our bytes (size and whole-object CRC-64).

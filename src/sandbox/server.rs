@@ -68,8 +68,9 @@ impl Shared {
     }
 }
 
-/// One UploadPart the sandbox stored: which part of which object, how many bytes. Tests count
-/// these to measure what a resumed upload sent again.
+/// One UploadPart that reached the sandbox (signature verified): which part of which object, how
+/// many bytes it declared, and whether it was stored. Tests count these to measure what a resumed
+/// upload sent again; an attempt cut short counts its whole declared size (an upper bound).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartReceipt {
     pub bucket: String,
@@ -77,6 +78,7 @@ pub struct PartReceipt {
     pub upload_id: String,
     pub part_number: u32,
     pub bytes: u64,
+    pub stored: bool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -653,9 +655,8 @@ async fn oss_request(
         && oss_request.query.iter().any(|(k, _)| k == "uploadId")
         && oss_request.bucket.is_some();
     let response = shared.oss.handle(oss_request, body).await;
-    if let Some(receipt) = part
-        && response.status().is_success()
-    {
+    if let Some(mut receipt) = part {
+        receipt.stored = response.status().is_success();
         lock(&shared.part_receipts).push(receipt);
     }
     if is_complete && response.status().is_success() {
@@ -685,6 +686,7 @@ fn part_receipt(request: &OssHttpRequest) -> Option<PartReceipt> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0),
+        stored: false,
     })
 }
 
