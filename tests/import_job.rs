@@ -10,7 +10,7 @@
 //!
 //! A second test kills fresh jobs at random points of every stage (3 in `cargo test`); the 20-kill
 //! run: `IMAGEDESK_CRASH_POINTS=20 cargo test --test import_job random -- --nocapture`
-//! (`IMAGEDESK_CRASH_CSV=path` also writes one line per kill, for `benches/chart.py`).
+//! (`IMAGEDESK_CRASH_CSV=path` also writes one CSV line per kill).
 
 mod common;
 mod common_sandbox;
