@@ -926,38 +926,30 @@ async fn multipart(
                     cp
                 }
                 None => {
-                    // Killed between Complete and forgetting the checkpoint: the upload id is gone
-                    // because OSS holds the whole object. Take it if it is exactly our bytes
-                    // rather than sending the whole file again.
-                    let every_part = cp.parts.len() == parts_total as usize
-                        && cp.parts.iter().all(|(&n, part)| part.size == part_len(n).1);
-                    if every_part {
-                        let expected = whole_object_crc(&cp.parts);
-                        if let Some(etag) = completed_elsewhere(client, &target, size, expected).await {
-                            tracing::info!(key = %target.key, "the upload was completed before the checkpoint was cleared; the object on OSS matches");
-                            delete_checkpoint(&spec.checkpoint_path).await;
-                            let progress = Progress {
-                                total: size,
-                                done: size,
-                                sent_this_run: 0,
-                                started: Instant::now(),
-                            };
-                            let _ = events.try_send(progress.event());
-                            return Ok(UploadOutcome {
-                                bucket: target.bucket,
-                                key: target.key,
-                                size,
-                                crc64: expected,
-                                etag,
-                                upload_id: Some(target.upload_id),
-                                part_size,
-                                parts_total,
-                                parts_sent: 0,
-                                parts_reused: parts_total,
-                                parts_verified: 0,
-                                resumed: true,
-                            });
-                        }
+                    // Killed between Complete and clearing the checkpoint: the upload id is gone
+                    // because OSS holds the whole object. Rather than send the file again, take
+                    // the object when the checkpoint covers the file and OSS holds exactly it.
+                    let crc = whole_object_crc(&cp.parts);
+                    let covers_file = cp.parts.values().map(|p| p.size).sum::<u64>() == size;
+                    if covers_file && let Some(etag) = adopt_completed(client, spec, &target, size, crc).await
+                    {
+                        let progress =
+                            Progress { total: size, done: size, sent_this_run: 0, started: Instant::now() };
+                        let _ = events.try_send(progress.event());
+                        return Ok(UploadOutcome {
+                            bucket: target.bucket,
+                            key: target.key,
+                            size,
+                            crc64: crc,
+                            etag,
+                            upload_id: Some(target.upload_id),
+                            part_size,
+                            parts_total,
+                            parts_sent: 0,
+                            parts_reused: parts_total,
+                            parts_verified: 0,
+                            resumed: true,
+                        });
                     }
                     tracing::warn!(upload_id = %cp.upload_id, "the checkpoint's upload is gone from OSS; starting again");
                     Checkpoint { upload_id: initiate(client, spec).await?, parts: BTreeMap::new(), ..cp }
@@ -1140,12 +1132,9 @@ async fn multipart(
             result.etag.or_else(|| response.header("etag").map(str::to_owned)).unwrap_or_default()
         }
         // A Complete whose answer was lost and retried finds its upload id gone: OSS may already
-        // hold the whole object. Accept it only if HEAD shows our size and our CRC-64.
+        // hold the whole object.
         Err(error) if is_no_such_upload(&error) => {
-            let etag = completed_elsewhere(client, &target, size, expected).await.ok_or(error)?;
-            tracing::info!(key = %target.key, "Complete's answer was lost; the object on OSS matches");
-            delete_checkpoint(&spec.checkpoint_path).await;
-            etag
+            adopt_completed(client, spec, &target, size, expected).await.ok_or(error)?
         }
         Err(error) => return Err(error.into()),
     };
@@ -1170,13 +1159,27 @@ fn whole_object_crc(parts: &BTreeMap<u32, CheckpointPart>) -> u64 {
     parts.values().fold(0, |crc, part| crc64::combine(crc, part.crc64, part.size))
 }
 
-/// The object's ETag if OSS holds exactly our bytes (size and whole-object CRC-64).
-async fn completed_elsewhere(client: &Client, target: &Target, size: u64, crc: u64) -> Option<String> {
+/// Our upload id is gone (NoSuchUpload) because the upload was completed already: Complete's
+/// answer was lost, or the job was killed before it cleared the checkpoint. The object is ours
+/// only if HEAD shows exactly our bytes (size and whole-object CRC-64); then the checkpoint is
+/// spent and goes, and this is the object's ETag.
+async fn adopt_completed(
+    client: &Client,
+    spec: &UploadSpec,
+    target: &Target,
+    size: u64,
+    crc: u64,
+) -> Option<String> {
     let head =
         client.oss(target.region.as_deref(), &object_request(target, "HEAD", Vec::new())).await.ok()?;
     let same_size = head.header("content-length").and_then(|v| v.parse::<u64>().ok()) == Some(size);
     let same_crc = head.header("x-oss-hash-crc64ecma").and_then(|v| v.parse::<u64>().ok()) == Some(crc);
-    (same_size && same_crc).then(|| head.header("etag").unwrap_or_default().to_owned())
+    if !(same_size && same_crc) {
+        return None;
+    }
+    tracing::info!(key = %target.key, "the upload was completed already; the object on OSS is exactly ours");
+    delete_checkpoint(&spec.checkpoint_path).await;
+    Some(head.header("etag").unwrap_or_default().to_owned())
 }
 
 fn xml_escape(text: &str) -> String {
