@@ -222,16 +222,35 @@ async fn partial_run(client: &Client, spec: UploadSpec, parts: u32) {
     tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
-#[tokio::test]
-async fn changed_file_is_refused() {
-    let dir = TempDir::new("upload-changed");
+/// An upload of a `len`-byte file cut off (as if the process died) once `parts` parts were
+/// checkpointed: the state every resume test starts from. Faults are cleared afterwards.
+/// Bind `_dir` and `sb` by name: a field left to `..` is dropped at the end of the `let`,
+/// taking the sandbox (or its directory) with it.
+struct Interrupted {
+    _dir: TempDir,
+    sb: RunningSandbox,
+    client: Client,
+    file: PathBuf,
+    spec: UploadSpec,
+}
+
+async fn interrupted(name: &str, len: usize, seed: u64, key: &str, parts: u32) -> Interrupted {
+    let dir = TempDir::new(name);
     let sb = sandbox(&dir).await;
     let client = common_sandbox::demo_client(&sb);
-    let file = write_file(dir.path(), "big", 16 * PART as usize, 11);
+    let file = write_file(dir.path(), "big", len, seed);
+    // Slow parts, so the run is cut off while some are still in flight.
     sb.set_faults(Faults { latency_ms: 30, ..Default::default() });
-    let s = spec(&file, "changed/f");
-    partial_run(&client, s.clone(), 2).await;
+    let spec = spec(&file, key);
+    partial_run(&client, spec.clone(), parts).await;
     sb.set_faults(Faults::default());
+    Interrupted { _dir: dir, sb, client, file, spec }
+}
+
+#[tokio::test]
+async fn changed_file_is_refused() {
+    let Interrupted { _dir, sb: _sb, client, file, spec: s } =
+        interrupted("upload-changed", 16 * PART as usize, 11, "changed/f", 2).await;
     assert!(s.checkpoint_path.exists());
     // Same size, one byte different, later mtime.
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -246,14 +265,8 @@ async fn changed_file_is_refused() {
 
 #[tokio::test]
 async fn tampered_part_crc_is_a_mismatch() {
-    let dir = TempDir::new("upload-crc");
-    let sb = sandbox(&dir).await;
-    let client = common_sandbox::demo_client(&sb);
-    let file = write_file(dir.path(), "big", 16 * PART as usize, 13);
-    sb.set_faults(Faults { latency_ms: 30, ..Default::default() });
-    let s = spec(&file, "crc/f");
-    partial_run(&client, s.clone(), 2).await;
-    sb.set_faults(Faults::default());
+    let Interrupted { _dir, sb: _sb, client, file: _, spec: s } =
+        interrupted("upload-crc", 16 * PART as usize, 13, "crc/f", 2).await;
     let mut checkpoint = Checkpoint::load(&s.checkpoint_path).unwrap().unwrap();
     let (&number, part) = checkpoint.parts.iter_mut().next().unwrap();
     let real = part.crc64;
@@ -273,14 +286,8 @@ async fn tampered_part_crc_is_a_mismatch() {
 /// exactly the checkpoint's bytes (size and combined CRC-64), and starts again when it is not.
 #[tokio::test]
 async fn an_upload_completed_before_its_checkpoint_was_cleared_is_not_sent_again() {
-    let dir = TempDir::new("upload-completed");
-    let sb = sandbox(&dir).await;
-    let client = common_sandbox::demo_client(&sb);
-    let file = write_file(dir.path(), "big", 6 * PART as usize + 5, 21);
-    sb.set_faults(Faults { latency_ms: 30, ..Default::default() });
-    let s = spec(&file, "completed/f");
-    partial_run(&client, s.clone(), 2).await;
-    sb.set_faults(Faults::default());
+    let Interrupted { _dir, sb, client, file, spec: s } =
+        interrupted("upload-completed", 6 * PART as usize + 5, 21, "completed/f", 2).await;
     let stale = Checkpoint::load(&s.checkpoint_path).unwrap().unwrap();
     run(&client, s.clone()).await.0.unwrap();
     assert!(!s.checkpoint_path.exists(), "a completed upload clears its checkpoint");
@@ -321,14 +328,8 @@ async fn an_upload_completed_before_its_checkpoint_was_cleared_is_not_sent_again
 
 #[tokio::test]
 async fn resume_in_process_reuses_finished_parts() {
-    let dir = TempDir::new("upload-resume");
-    let sb = sandbox(&dir).await;
-    let client = common_sandbox::demo_client(&sb);
-    let file = write_file(dir.path(), "big", 16 * PART as usize + 99, 15);
-    sb.set_faults(Faults { latency_ms: 30, ..Default::default() });
-    let s = spec(&file, "resume/f");
-    partial_run(&client, s.clone(), 3).await;
-    sb.set_faults(Faults::default());
+    let Interrupted { _dir, sb: _sb, client, file, spec: s } =
+        interrupted("upload-resume", 16 * PART as usize + 99, 15, "resume/f", 3).await;
     let done = Checkpoint::load(&s.checkpoint_path).unwrap().unwrap().parts.len() as u32;
     assert!(done >= 3);
     let (result, _) = run(&client, s).await;
@@ -409,13 +410,8 @@ async fn resume_after_the_process_is_killed() {
 
 #[tokio::test]
 async fn orphans_are_listed_and_aborted() {
-    let dir = TempDir::new("upload-orphans");
-    let sb = sandbox(&dir).await;
-    let client = common_sandbox::demo_client(&sb);
-    let file = write_file(dir.path(), "big", 8 * PART as usize, 19);
-    sb.set_faults(Faults { latency_ms: 30, ..Default::default() });
-    partial_run(&client, spec(&file, "orphans/a"), 1).await;
-    sb.set_faults(Faults::default());
+    let Interrupted { _dir, sb: _sb, client, file: _, spec: _ } =
+        interrupted("upload-orphans", 8 * PART as usize, 19, "orphans/a", 1).await;
     let orphans = list_orphans(&client, None, BUCKET, Some("orphans/")).await.unwrap();
     assert_eq!(orphans.len(), 1, "{orphans:?}");
     assert_eq!(orphans[0].key, "orphans/a");
