@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Draw the charts of BENCHMARKS.md from the CSV files the benches write.
+"""Draw BENCHMARKS.md's pager chart from the CSV the pager bench writes.
 
     cargo bench --bench pager && python3 benches/chart.py
 
-Reads $CARGO_TARGET_DIR/bench-results/ (else target/bench-results/): pager.csv draws
-assets/benchmark-pager.png.
+Reads $CARGO_TARGET_DIR/bench-results/pager.csv (else target/bench-results/pager.csv) and
+writes assets/benchmark-pager.png.
 Needs matplotlib; without it, says how to get it (a venv: python3 -m venv v && v/bin/pip install matplotlib).
 """
 import csv
@@ -16,11 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
-    results = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "bench-results"
-    sources = [(results / "pager.csv", pager_chart)]
-    present = [(source, draw) for source, draw in sources if source.exists()]
-    if not present:
-        print(f"no CSV in {results}: run `cargo bench --bench pager` first", file=sys.stderr)
+    source = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "bench-results" / "pager.csv"
+    if not source.exists():
+        print(f"no {source}: run `cargo bench --bench pager` first", file=sys.stderr)
         return 1
     try:
         import matplotlib
@@ -30,9 +28,7 @@ def main() -> int:
     except ImportError:
         print("matplotlib is missing: python3 -m venv v && v/bin/pip install matplotlib", file=sys.stderr)
         return 1
-    for source, draw in present:
-        out = draw(plt, source)
-        print(f"wrote {out}")
+    print(f"wrote {pager_chart(plt, source)}")
     return 0
 
 
