@@ -930,7 +930,7 @@ async fn multipart(
                     // because OSS holds the whole object. Rather than send the file again, take
                     // the object when the checkpoint covers the file and OSS holds exactly it.
                     let crc = whole_object_crc(&cp.parts);
-                    let covers_file = cp.parts.values().map(|p| p.size).sum::<u64>() == size;
+                    let covers_file = recorded_bytes(&cp.parts) == size;
                     if covers_file && let Some(etag) = adopt_completed(client, spec, &target, size, crc).await
                     {
                         let progress =
@@ -1013,7 +1013,7 @@ async fn multipart(
 
     let mut progress = Progress {
         total: size,
-        done: checkpoint.parts.values().map(|p| p.size).sum(),
+        done: recorded_bytes(&checkpoint.parts),
         sent_this_run: 0,
         started: Instant::now(),
     };
@@ -1152,6 +1152,11 @@ async fn multipart(
         parts_verified,
         resumed,
     })
+}
+
+/// Bytes the recorded parts hold.
+fn recorded_bytes(parts: &BTreeMap<u32, CheckpointPart>) -> u64 {
+    parts.values().map(|part| part.size).sum()
 }
 
 /// CRC-64 of the object the parts make, in part order.
