@@ -224,8 +224,6 @@ async fn partial_run(client: &Client, spec: UploadSpec, parts: u32) {
 
 /// An upload of a `len`-byte file cut off (as if the process died) once `parts` parts were
 /// checkpointed: the state every resume test starts from. Faults are cleared afterwards.
-/// Bind `_dir` and `sb` by name: a field left to `..` is dropped at the end of the `let`,
-/// taking the sandbox (or its directory) with it.
 struct Interrupted {
     _dir: TempDir,
     sb: RunningSandbox,
@@ -249,15 +247,15 @@ async fn interrupted(name: &str, len: usize, seed: u64, key: &str, parts: u32) -
 
 #[tokio::test]
 async fn changed_file_is_refused() {
-    let Interrupted { _dir, sb: _sb, client, file, spec: s } =
-        interrupted("upload-changed", 16 * PART as usize, 11, "changed/f", 2).await;
+    let fx = interrupted("upload-changed", 16 * PART as usize, 11, "changed/f", 2).await;
+    let Interrupted { client, file, spec: s, .. } = &fx;
     assert!(s.checkpoint_path.exists());
     // Same size, one byte different, later mtime.
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let mut bytes = std::fs::read(&file).unwrap();
+    let mut bytes = std::fs::read(file).unwrap();
     bytes[5 * PART as usize] ^= 0xff;
-    std::fs::write(&file, &bytes).unwrap();
-    let (result, events) = run(&client, s.clone()).await;
+    std::fs::write(file, &bytes).unwrap();
+    let (result, events) = run(client, s.clone()).await;
     assert!(matches!(result, Err(UploadError::FileChanged { .. })), "{result:?}");
     assert!(matches!(events.last(), Some(UploadEvent::Failed { .. })));
     assert!(s.checkpoint_path.exists(), "the checkpoint is kept for the user to decide");
@@ -265,14 +263,14 @@ async fn changed_file_is_refused() {
 
 #[tokio::test]
 async fn tampered_part_crc_is_a_mismatch() {
-    let Interrupted { _dir, sb: _sb, client, file: _, spec: s } =
-        interrupted("upload-crc", 16 * PART as usize, 13, "crc/f", 2).await;
+    let fx = interrupted("upload-crc", 16 * PART as usize, 13, "crc/f", 2).await;
+    let Interrupted { client, spec: s, .. } = &fx;
     let mut checkpoint = Checkpoint::load(&s.checkpoint_path).unwrap().unwrap();
     let (&number, part) = checkpoint.parts.iter_mut().next().unwrap();
     let real = part.crc64;
     part.crc64 ^= 1;
     checkpoint.save(&s.checkpoint_path).unwrap();
-    let (result, _) = run(&client, s).await;
+    let (result, _) = run(client, s.clone()).await;
     match result {
         Err(UploadError::CrcMismatch { part, expected, got }) => {
             assert_eq!((part, expected, got), (Some(number), real ^ 1, real));
@@ -286,14 +284,14 @@ async fn tampered_part_crc_is_a_mismatch() {
 /// exactly the checkpoint's bytes (size and combined CRC-64), and starts again when it is not.
 #[tokio::test]
 async fn an_upload_completed_before_its_checkpoint_was_cleared_is_not_sent_again() {
-    let Interrupted { _dir, sb, client, file, spec: s } =
-        interrupted("upload-completed", 6 * PART as usize + 5, 21, "completed/f", 2).await;
+    let fx = interrupted("upload-completed", 6 * PART as usize + 5, 21, "completed/f", 2).await;
+    let Interrupted { sb, client, file, spec: s, .. } = &fx;
     let stale = Checkpoint::load(&s.checkpoint_path).unwrap().unwrap();
-    run(&client, s.clone()).await.0.unwrap();
+    run(client, s.clone()).await.0.unwrap();
     assert!(!s.checkpoint_path.exists(), "a completed upload clears its checkpoint");
 
     // The checkpoint as it stood when Complete was answered: every part recorded.
-    let bytes = std::fs::read(&file).unwrap();
+    let bytes = std::fs::read(file).unwrap();
     let mut full = stale;
     full.parts = bytes
         .chunks(PART as usize)
@@ -309,11 +307,11 @@ async fn an_upload_completed_before_its_checkpoint_was_cleared_is_not_sent_again
         .collect();
     full.save(&s.checkpoint_path).unwrap();
     let before = sb.part_receipts().len();
-    let outcome = run(&client, s.clone()).await.0.unwrap();
+    let outcome = run(client, s.clone()).await.0.unwrap();
     assert_eq!((outcome.parts_sent, outcome.parts_reused, outcome.parts_total), (0, 7, 7), "{outcome:?}");
     assert_eq!(sb.part_receipts().len(), before, "no part reached the server again");
     assert!(!s.checkpoint_path.exists());
-    assert_uploaded(&client, &file, "completed/f", &outcome).await;
+    assert_uploaded(client, file, "completed/f", &outcome).await;
 
     // OSS holds other bytes than the checkpoint says: not ours, so everything is sent again.
     let mut other = full;
@@ -321,24 +319,24 @@ async fn an_upload_completed_before_its_checkpoint_was_cleared_is_not_sent_again
         part.crc64 ^= 1;
     }
     other.save(&s.checkpoint_path).unwrap();
-    let outcome = run(&client, s.clone()).await.0.unwrap();
+    let outcome = run(client, s.clone()).await.0.unwrap();
     assert_eq!(outcome.parts_sent, 7, "{outcome:?}");
-    assert_uploaded(&client, &file, "completed/f", &outcome).await;
+    assert_uploaded(client, file, "completed/f", &outcome).await;
 }
 
 #[tokio::test]
 async fn resume_in_process_reuses_finished_parts() {
-    let Interrupted { _dir, sb: _sb, client, file, spec: s } =
-        interrupted("upload-resume", 16 * PART as usize + 99, 15, "resume/f", 3).await;
+    let fx = interrupted("upload-resume", 16 * PART as usize + 99, 15, "resume/f", 3).await;
+    let Interrupted { client, file, spec: s, .. } = &fx;
     let done = Checkpoint::load(&s.checkpoint_path).unwrap().unwrap().parts.len() as u32;
     assert!(done >= 3);
-    let (result, _) = run(&client, s).await;
+    let (result, _) = run(client, s.clone()).await;
     let outcome = result.unwrap();
     assert!(outcome.resumed);
     assert_eq!(outcome.parts_total, 17);
     assert!(outcome.parts_reused >= done, "{outcome:?}");
     assert_eq!(outcome.parts_sent + outcome.parts_reused, 17, "{outcome:?}");
-    assert_uploaded(&client, &file, "resume/f", &outcome).await;
+    assert_uploaded(client, file, "resume/f", &outcome).await;
 }
 
 const CHILD_ENV: &str = "IMAGEDESK_UPLOAD_CHILD";
@@ -410,15 +408,15 @@ async fn resume_after_the_process_is_killed() {
 
 #[tokio::test]
 async fn orphans_are_listed_and_aborted() {
-    let Interrupted { _dir, sb: _sb, client, file: _, spec: _ } =
-        interrupted("upload-orphans", 8 * PART as usize, 19, "orphans/a", 1).await;
-    let orphans = list_orphans(&client, None, BUCKET, Some("orphans/")).await.unwrap();
+    let fx = interrupted("upload-orphans", 8 * PART as usize, 19, "orphans/a", 1).await;
+    let Interrupted { client, .. } = &fx;
+    let orphans = list_orphans(client, None, BUCKET, Some("orphans/")).await.unwrap();
     assert_eq!(orphans.len(), 1, "{orphans:?}");
     assert_eq!(orphans[0].key, "orphans/a");
     assert!(orphans[0].initiated.is_some());
-    assert!(abort_orphan(&client, None, BUCKET, "orphans/a", &orphans[0].upload_id).await.unwrap());
-    assert!(!abort_orphan(&client, None, BUCKET, "orphans/a", &orphans[0].upload_id).await.unwrap());
-    assert!(list_orphans(&client, None, BUCKET, Some("orphans/")).await.unwrap().is_empty());
+    assert!(abort_orphan(client, None, BUCKET, "orphans/a", &orphans[0].upload_id).await.unwrap());
+    assert!(!abort_orphan(client, None, BUCKET, "orphans/a", &orphans[0].upload_id).await.unwrap());
+    assert!(list_orphans(client, None, BUCKET, Some("orphans/")).await.unwrap().is_empty());
 }
 
 /// A credential source whose key "expires" in a minute: the engine refreshes it ahead of time.
