@@ -284,3 +284,33 @@ async fn injected_faults_reach_the_client() {
     assert_eq!(now["latency_ms"], 1);
     assert_eq!(now["drop_rate"], 0.0);
 }
+
+/// A cut connection must lose the whole answer, also the ones that have no body (HEAD, 204):
+/// a client that gets "200 OK" with no headers instead learns nothing true about the object.
+#[tokio::test]
+async fn a_cut_connection_loses_answers_without_a_body_too() {
+    let sb = sandbox("faults-cut").await;
+    let c = client(&sb, key(), RpcSignature::Acs3);
+    let request = |method: &str| OssRequest {
+        method: method.into(),
+        bucket: Some("b".into()),
+        key: "k".into(),
+        ..Default::default()
+    };
+    for faults in [
+        Faults { drop_rate: 1.0, ..Faults::default() },
+        Faults { lose_answer_rate: 1.0, ..Faults::default() },
+    ] {
+        sb.set_faults(faults.clone());
+        for method in ["HEAD", "GET", "DELETE"] {
+            let answer = c.oss(None, &request(method)).await;
+            assert!(
+                matches!(answer, Err(ClientError::Transport { .. })),
+                "{method} under {faults:?}: {answer:?}"
+            );
+        }
+    }
+    sb.set_faults(Faults::default());
+    let answer = c.oss(None, &request("HEAD")).await;
+    assert!(answer.is_err_and(|e| e.api().is_some()), "the server answers again once the faults are off");
+}

@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod cloud;
+mod connection;
 pub mod oss;
 pub mod server;
 

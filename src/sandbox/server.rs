@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 
 use super::auth::{AuthFailure, Keyring, NonceCache, OssParts, RpcParts, verify_oss, verify_rpc};
 use super::cloud::{Cloud, CloudSettings};
+use super::connection::{ConnectionCut, CuttableListener};
 use super::oss::{OssHttpRequest, OssStore, error_response};
 use super::{CallStyle, Faults, Malformed, RpcCall, SandboxConfig, SandboxError};
 use crate::protocol::Product;
@@ -125,7 +126,8 @@ impl Sandbox {
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let app = app.into_make_service_with_connect_info::<ConnectionCut>();
+            let serve = axum::serve(CuttableListener(listener), app).with_graceful_shutdown(async {
                 let _ = stopped.await;
             });
             if let Err(error) = serve.await {
@@ -288,7 +290,11 @@ fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(connection): ConnectInfo<ConnectionCut>,
+    request: Request,
+) -> Response {
     let request_id = new_request_id(&shared);
     let path = request.uri().path().to_owned();
     if let Some(admin) = path.strip_prefix("/__sandbox/") {
@@ -301,7 +307,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     }
     if faults.drop_rate > 0.0 && rand::random::<f64>() < faults.drop_rate {
         shared.injected[DROPPED].fetch_add(1, Ordering::Relaxed);
-        return cut_connection();
+        return cut_connection(&connection);
     }
     let query = parse_form(request.uri().query().unwrap_or(""));
     let is_rpc = path.starts_with("/apsara/route/")
@@ -352,12 +358,12 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             _ => response,
         }
     } else {
-        oss_request(&shared, request, query, &request_id, &host).await
+        oss_request(&shared, request, query, &request_id, &host, &connection).await
     };
     if faults.lose_answer_rate > 0.0 && rand::random::<f64>() < faults.lose_answer_rate {
         // The change is made; only the answer is lost.
         shared.injected[ANSWER_LOST].fetch_add(1, Ordering::Relaxed);
-        return cut_connection();
+        return cut_connection(&connection);
     }
     set_date(&mut response, shared.now());
     response
@@ -608,6 +614,7 @@ async fn oss_request(
     query: Vec<(String, String)>,
     request_id: &str,
     host: &str,
+    connection: &ConnectionCut,
 ) -> Response {
     let (parts, body) = request.into_parts();
     let (bucket, key) = bucket_and_key(host, parts.uri.path());
@@ -663,7 +670,7 @@ async fn oss_request(
         let mut faults = lock(&shared.faults);
         if faults.lose_complete_answers > 0 {
             faults.lose_complete_answers -= 1;
-            return cut_connection();
+            return cut_connection(connection);
         }
     }
     response
@@ -742,12 +749,11 @@ fn wrong_types(value: Value) -> Value {
     }
 }
 
-/// A response whose body fails at once: the client sees the connection cut mid-answer.
-fn cut_connection() -> Response {
-    let stream = futures_util::stream::once(async {
-        Err::<Bytes, std::io::Error>(std::io::Error::other("sandbox fault: dropped connection"))
-    });
-    Response::new(Body::from_stream(stream))
+/// Lose this answer: its connection is dropped before any of it is sent (see `connection`).
+fn cut_connection(connection: &ConnectionCut) -> Response {
+    connection.cut();
+    // Never sent.
+    Response::default()
 }
 
 #[cfg(test)]
